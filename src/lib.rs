@@ -1,0 +1,15 @@
+//! glit: neural architecture search for global-local vision transformers (GLiT).
+//!
+//! - [`space`]: search spaces, architectures, presets and the cost model (no Burn).
+//! - [`cli`]: the `glit` command line.
+//!
+//! Every random choice draws from a [`rng::SearchRng`] the caller owns; every failure is an
+//! [`Error`] that names what was wrong.
+
+pub mod atomic_file;
+pub mod cli;
+pub mod error;
+pub mod rng;
+pub mod space;
+
+pub use error::{Error, Result};

@@ -1,0 +1,228 @@
+//! A search space: M blocks of candidate values over one model skeleton.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+use super::arch::Arch;
+use super::choices::BlockChoices;
+use super::dimension::Dimension;
+use super::skeleton::Skeleton;
+use crate::error::{Error, Result};
+
+/// M blocks of candidates over one [`Skeleton`]. Build one with [`Space::new`] (which checks
+/// it) or take a preset from [`super::presets`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Space {
+    /// A short name for messages and run directories.
+    pub name: String,
+    /// What every architecture of the space shares.
+    pub skeleton: Skeleton,
+    /// The candidates of each block, input side first.
+    pub blocks: Vec<BlockChoices>,
+}
+
+impl Space {
+    /// A checked space. Candidate lists are sorted and deduplicated.
+    pub fn new(
+        name: impl Into<String>,
+        skeleton: Skeleton,
+        blocks: Vec<BlockChoices>,
+    ) -> Result<Space> {
+        let mut space = Space {
+            name: name.into(),
+            skeleton,
+            blocks,
+        };
+        for block in &mut space.blocks {
+            for dimension in Dimension::ALL {
+                let list = block.get_mut(dimension);
+                list.sort_unstable();
+                list.dedup();
+            }
+        }
+        space.validate()?;
+        Ok(space)
+    }
+
+    /// Reads a space from a JSON file (the form [`Space::to_json`] writes) and checks it.
+    pub fn load(path: &Path) -> Result<Space> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let space: Space =
+            serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), &e))?;
+        Space::new(space.name, space.skeleton, space.blocks)
+    }
+
+    /// The JSON text of the space.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a Space always serialises")
+    }
+
+    /// Number of blocks M.
+    pub fn depth(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Heads per block N.
+    pub fn heads(&self) -> usize {
+        self.skeleton.heads
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.skeleton.check()?;
+        if self.blocks.is_empty() {
+            return Err(Error::InvalidSpace(
+                "a space needs at least one block".into(),
+            ));
+        }
+        let heads = self.heads();
+        for (index, block) in self.blocks.iter().enumerate() {
+            let fail = |msg: String| Err(Error::InvalidSpace(format!("block {index}: {msg}")));
+            if block.global_heads.is_empty() {
+                return fail("`global_heads` has no candidates".into());
+            }
+            if block.ffn_ratio.is_empty() {
+                return fail("`ffn_ratio` has no candidates".into());
+            }
+            if let Some(&g) = block.global_heads.iter().find(|&&g| g > heads) {
+                return fail(format!(
+                    "`global_heads` candidate {g} exceeds the {heads} heads"
+                ));
+            }
+            for dimension in Dimension::ALL {
+                if block.get(dimension).contains(&0) && dimension != Dimension::GlobalHeads {
+                    return fail(format!("`{dimension}` candidates must be at least 1"));
+                }
+                let needed = block
+                    .global_heads
+                    .iter()
+                    .any(|&g| dimension.matters(g, heads));
+                if needed && block.get(dimension).is_empty() {
+                    return fail(format!(
+                        "`{dimension}` has no candidates but some `global_heads` candidate needs one"
+                    ));
+                }
+            }
+            if let Some(&k) = block.kernel.iter().find(|&&k| k % 2 == 0) {
+                return fail(format!(
+                    "`kernel` {k} is even; kernels must be odd for same padding"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Why `arch` is not in the space, or `Ok` when it is. Values that cannot matter for a
+    /// block are ignored; values that matter must be present and among the candidates.
+    pub fn check(&self, arch: &Arch) -> Result<()> {
+        let fail = |msg: String| Err(Error::NotInSpace(msg));
+        if arch.heads != self.heads() {
+            return fail(format!(
+                "it has {} heads per block, the space `{}` has {}",
+                arch.heads,
+                self.name,
+                self.heads()
+            ));
+        }
+        if arch.blocks.len() != self.depth() {
+            return fail(format!(
+                "it has {} blocks, the space `{}` has {}",
+                arch.blocks.len(),
+                self.name,
+                self.depth()
+            ));
+        }
+        for (index, (block, choices)) in arch.blocks.iter().zip(&self.blocks).enumerate() {
+            for dimension in Dimension::ALL {
+                if !dimension.matters(block.global_heads, self.heads()) {
+                    continue;
+                }
+                let candidates = choices.get(dimension);
+                match block.get(dimension) {
+                    None => {
+                        return fail(format!(
+                            "block {index}: `{dimension}` is missing (needed with {} global heads)",
+                            block.global_heads
+                        ))
+                    }
+                    Some(v) if !candidates.contains(&v) => {
+                        return fail(format!(
+                            "block {index}: `{dimension}` {v} is not a candidate {candidates:?}"
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `arch` is in the space.
+    pub fn contains(&self, arch: &Arch) -> bool {
+        self.check(arch).is_ok()
+    }
+
+    /// `arch` checked against the space and put in canonical form.
+    pub fn canonical(&self, arch: &Arch) -> Result<Arch> {
+        self.check(arch)?;
+        Ok(arch.canonical())
+    }
+
+    /// Exact number of distinct networks (canonical architectures); `None` past `u128`.
+    pub fn size_exact(&self) -> Option<u128> {
+        self.blocks.iter().try_fold(1u128, |acc, block| {
+            acc.checked_mul(block.canonical_count(self.heads()))
+        })
+    }
+
+    /// Number of distinct networks, as a float (never overflows).
+    pub fn size(&self) -> f64 {
+        self.blocks
+            .iter()
+            .map(|b| b.canonical_count(self.heads()) as f64)
+            .product()
+    }
+
+    /// The paper's size formula ((N+1)·V1·V2·V3·V4)^M, generalised to per-block lists: the
+    /// product of every list length. It counts encodings, so it double-counts networks whose
+    /// blocks ignore some values.
+    pub fn paper_size(&self) -> f64 {
+        self.blocks.iter().map(|b| b.grid_count() as f64).product()
+    }
+}
+
+impl fmt::Display for Space {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "space `{}`: {} blocks", self.name, self.depth())?;
+        writeln!(f, "  skeleton: {}", self.skeleton)?;
+        let mut start = 0;
+        while start < self.blocks.len() {
+            // Runs of identical blocks print once.
+            let end = (start..self.blocks.len())
+                .find(|&i| self.blocks[i] != self.blocks[start])
+                .unwrap_or(self.blocks.len());
+            let label = if end - start == 1 {
+                format!("block {start}")
+            } else {
+                format!("blocks {start}-{}", end - 1)
+            };
+            writeln!(f, "  {label}:")?;
+            for dimension in Dimension::ALL {
+                writeln!(
+                    f,
+                    "    {:<13}{:?}",
+                    dimension.name(),
+                    self.blocks[start].get(dimension)
+                )?;
+            }
+            start = end;
+        }
+        write!(
+            f,
+            "  size: {:.3e} distinct networks, {:.3e} by the paper's formula",
+            self.size(),
+            self.paper_size()
+        )
+    }
+}

@@ -1,0 +1,6 @@
+//! glit's integration tests: one binary, one module per area.
+
+mod cli;
+mod cost;
+mod space_operators;
+mod space_sizes;
