@@ -6,15 +6,19 @@
 //! The network is the configuration of the project's CPU baseline (12 blocks, d 64, 3 heads,
 //! 32×32×3 images, patch 4 → 65 tokens, batch 64, every block 1 global + 2 local heads with
 //! kernel 31, expansion 2, FFN ratio 4), written here with Burn's layers so that the choice of
-//! backend can be made before the supernet exists. It also times the `micro` preset's widest
-//! path (d 48, 6 blocks, 28×28×1), which sets how long a supernet epoch takes on 2 cores.
+//! backend can be made before the supernet exists. It also times a typical and the widest path
+//! of the `micro` preset (d 48, 6 blocks, 28×28×1), which set how long a supernet epoch takes
+//! on 2 cores, and all-global and all-local variants of the baseline, which show where each
+//! backend is weak. `GLIT_BENCH_STEPS` (default 4), `GLIT_BENCH_ONLY` (a network name part),
+//! `GLIT_BENCH_BACKEND` (a backend name part) and `GLIT_BENCH_MICRO` (one more micro path)
+//! narrow or extend the run.
 //! Figures are images per second, higher is better; the ratio column compares to `flex` through
 //! `Dispatch`, measured in the same run.
 
 use std::time::Instant;
 
 use burn::backend::{Autodiff, Flex};
-use burn::module::Module;
+use burn::module::{AutodiffModule, Module};
 use burn::nn::conv::{Conv1d, Conv1dConfig, Conv2d, Conv2dConfig};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::norm::{BatchNorm, BatchNormConfig};
@@ -44,20 +48,66 @@ struct Shape {
 }
 
 #[derive(Module, Debug)]
-struct Block<B: burn::tensor::backend::Backend> {
-    norm1: LayerNorm<B>,
+struct GlobalPart<B: burn::tensor::backend::Backend> {
     qkv: Linear<B>,
     proj: Linear<B>,
+    heads: usize,
+    qk: usize,
+}
+
+impl<B: burn::tensor::backend::Backend> GlobalPart<B> {
+    fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+        let [batch, tokens, _] = x.dims();
+        // [B, T, 3·g·qk] → [B, 3·g, T, qk] with one transpose; q, k, v are head ranges.
+        let g = self.heads;
+        let qkv = self
+            .qkv
+            .forward(x)
+            .reshape([batch, tokens, 3 * g, self.qk])
+            .swap_dims(1, 2);
+        let q = qkv.clone().slice([0..batch, 0..g]);
+        let k = qkv.clone().slice([0..batch, g..2 * g]);
+        let v = qkv.slice([0..batch, 2 * g..3 * g]);
+        let scores = q.matmul(k.swap_dims(2, 3)) / (self.qk as f64).sqrt();
+        let attended = softmax(scores, 3).matmul(v); // [B, g, T, qk]
+        self.proj.forward(
+            attended
+                .swap_dims(1, 2)
+                .reshape([batch, tokens, self.heads * self.qk]),
+        )
+    }
+}
+
+#[derive(Module, Debug)]
+struct LocalPart<B: burn::tensor::backend::Backend> {
     pointwise_in: Conv1d<B>,
     depthwise: Conv1d<B>,
     batch_norm: BatchNorm<B>,
     pointwise_out: Conv1d<B>,
+}
+
+impl<B: burn::tensor::backend::Backend> LocalPart<B> {
+    fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
+        let batch = x.dims()[0];
+        // Channels first, GLU, depthwise conv along tokens, BN, Swish.
+        let c = self.pointwise_in.forward(x.swap_dims(1, 2)); // [B, 2·E·c, T]
+        let half = c.dims()[1] / 2;
+        let gated =
+            c.clone().slice([0..batch, 0..half]) * sigmoid(c.slice([0..batch, half..2 * half]));
+        let c = silu(self.batch_norm.forward(self.depthwise.forward(gated)));
+        self.pointwise_out.forward(c).swap_dims(1, 2)
+    }
+}
+
+#[derive(Module, Debug)]
+struct Block<B: burn::tensor::backend::Backend> {
+    norm1: LayerNorm<B>,
+    global: Option<GlobalPart<B>>,
+    local: Option<LocalPart<B>>,
     norm2: LayerNorm<B>,
     fc1: Linear<B>,
     fc2: Linear<B>,
     global_width: usize,
-    heads: usize,
-    qk: usize,
 }
 
 impl<B: burn::tensor::backend::Backend> Block<B> {
@@ -68,56 +118,43 @@ impl<B: burn::tensor::backend::Backend> Block<B> {
         let norm = || LayerNormConfig::new(s.dim).with_epsilon(1e-6).init(device);
         Block {
             norm1: norm(),
-            qkv: LinearConfig::new(global_width, 3 * s.global * s.qk).init(device),
-            proj: LinearConfig::new(s.global * s.qk, global_width).init(device),
-            pointwise_in: Conv1dConfig::new(local_width, 2 * inner, 1).init(device),
-            depthwise: Conv1dConfig::new(inner, inner, s.kernel)
-                .with_groups(inner)
-                .with_padding(PaddingConfig1d::Same)
-                .init(device),
-            batch_norm: BatchNormConfig::new(inner).init(device),
-            pointwise_out: Conv1dConfig::new(inner, local_width, 1).init(device),
+            global: (s.global > 0).then(|| GlobalPart {
+                qkv: LinearConfig::new(global_width, 3 * s.global * s.qk).init(device),
+                proj: LinearConfig::new(s.global * s.qk, global_width).init(device),
+                heads: s.global,
+                qk: s.qk,
+            }),
+            local: (local_width > 0).then(|| LocalPart {
+                pointwise_in: Conv1dConfig::new(local_width, 2 * inner, 1).init(device),
+                depthwise: Conv1dConfig::new(inner, inner, s.kernel)
+                    .with_groups(inner)
+                    .with_padding(PaddingConfig1d::Same)
+                    .init(device),
+                batch_norm: BatchNormConfig::new(inner).init(device),
+                pointwise_out: Conv1dConfig::new(inner, local_width, 1).init(device),
+            }),
             norm2: norm(),
             fc1: LinearConfig::new(s.dim, s.dim * s.ffn).init(device),
             fc2: LinearConfig::new(s.dim * s.ffn, s.dim).init(device),
             global_width,
-            heads: s.global,
-            qk: s.qk,
         }
     }
 
     fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
         let [batch, tokens, dim] = x.dims();
         let h = self.norm1.forward(x.clone());
-        let global_in = h.clone().slice([0..batch, 0..tokens, 0..self.global_width]);
-        let local_in = h.slice([0..batch, 0..tokens, self.global_width..dim]);
-
-        // Global heads: [B, T, 3·g·qk] → q, k, v of [B, g, T, qk].
-        let qkv = self
-            .qkv
-            .forward(global_in)
-            .reshape([batch, tokens, 3, self.heads, self.qk])
-            .permute([2, 0, 3, 1, 4]);
-        let q = qkv.clone().slice([0..1]).squeeze_dim::<4>(0);
-        let k = qkv.clone().slice([1..2]).squeeze_dim::<4>(0);
-        let v = qkv.slice([2..3]).squeeze_dim::<4>(0);
-        let scores = q.matmul(k.swap_dims(2, 3)) / (self.qk as f64).sqrt();
-        let attended = softmax(scores, 3).matmul(v); // [B, g, T, qk]
-        let global_out = self.proj.forward(attended.swap_dims(1, 2).reshape([
-            batch,
-            tokens,
-            self.heads * self.qk,
-        ]));
-
-        // Local heads: channels first, GLU, depthwise conv along tokens, BN, Swish.
-        let c = self.pointwise_in.forward(local_in.swap_dims(1, 2)); // [B, 2·E·c, T]
-        let half = c.dims()[1] / 2;
-        let gated =
-            c.clone().slice([0..batch, 0..half]) * sigmoid(c.slice([0..batch, half..2 * half]));
-        let c = silu(self.batch_norm.forward(self.depthwise.forward(gated)));
-        let local_out = self.pointwise_out.forward(c).swap_dims(1, 2);
-
-        let x = x + Tensor::cat(vec![global_out, local_out], 2);
+        let mut parts = Vec::new();
+        if let Some(global) = &self.global {
+            parts.push(global.forward(h.clone().slice([
+                0..batch,
+                0..tokens,
+                0..self.global_width,
+            ])));
+        }
+        if let Some(local) = &self.local {
+            parts.push(local.forward(h.slice([0..batch, 0..tokens, self.global_width..dim])));
+        }
+        let x = x + Tensor::cat(parts, 2);
         let f = self
             .fc2
             .forward(gelu(self.fc1.forward(self.norm2.forward(x.clone()))));
@@ -175,6 +212,9 @@ impl<B: burn::tensor::backend::Backend> Net<B> {
     }
 }
 
+/// A deferred measurement: train and eval images per second.
+type Measurement<'a> = dyn Fn() -> (f64, f64) + 'a;
+
 /// Images per second for training steps and for forward-only evaluation.
 fn measure<B: AutodiffBackend>(s: Shape, device: &B::Device, steps: usize) -> (f64, f64) {
     let mut net = Net::<B>::new(s, device);
@@ -203,7 +243,7 @@ fn measure<B: AutodiffBackend>(s: Shape, device: &B::Device, steps: usize) -> (f
     for _ in 0..steps {
         train();
     }
-    let _ = net.blocks[0].fc1.weight.val().into_data();
+    let _ = net.head.weight.val().into_data();
     let train_rate = (steps * s.batch) as f64 / start.elapsed().as_secs_f64();
 
     let eval_net = net.valid();
@@ -256,29 +296,73 @@ fn main() {
         "{:<20} {:<22} {:>10} {:>10} {:>12}",
         "network", "backend", "train/s", "eval/s", "train ratio"
     );
-    for shape in [baseline, micro] {
-        let runs: Vec<(&str, (f64, f64))> = vec![
-            (
-                "dispatch flex",
-                measure::<Dispatch>(
-                    shape,
-                    &DispatchDevice::autodiff(DispatchDevice::Flex(Default::default())),
-                    steps,
-                ),
-            ),
-            (
-                "dispatch ndarray",
-                measure::<Dispatch>(
-                    shape,
-                    &DispatchDevice::autodiff(DispatchDevice::NdArray(Default::default())),
-                    steps,
-                ),
-            ),
-            (
-                "flex (direct)",
-                measure::<Autodiff<Flex>>(shape, &Default::default(), steps),
-            ),
+    let only = std::env::var("GLIT_BENCH_ONLY").unwrap_or_default();
+    let micro_typical = Shape {
+        name: "micro typical ×6",
+        qk: 16,
+        expand: 2,
+        kernel: 15,
+        ffn: 4,
+        ..micro
+    };
+    let all_global = Shape {
+        name: "all-global d64 ×12",
+        global: 3,
+        ..baseline
+    };
+    let all_local = Shape {
+        name: "all-local d64 ×12",
+        global: 0,
+        ..baseline
+    };
+    let mut shapes = vec![baseline, micro_typical, micro, all_global, all_local];
+    // GLIT_BENCH_MICRO="d,blocks,global,qk,expand,kernel,ffn" times one more micro-sized path.
+    if let Ok(spec) = std::env::var("GLIT_BENCH_MICRO") {
+        let v: Vec<usize> = spec
+            .split(',')
+            .map(|x| x.trim().parse().expect("a number"))
+            .collect();
+        assert_eq!(
+            v.len(),
+            7,
+            "GLIT_BENCH_MICRO needs d,blocks,global,qk,expand,kernel,ffn"
+        );
+        shapes.push(Shape {
+            name: "micro custom",
+            dim: v[0],
+            blocks: v[1],
+            global: v[2],
+            qk: v[3],
+            expand: v[4],
+            kernel: v[5],
+            ffn: v[6],
+            ..micro
+        });
+    }
+    for shape in shapes {
+        if !only.is_empty() && !shape.name.contains(only.as_str()) {
+            continue;
+        }
+        let flex = || DispatchDevice::Flex(Default::default());
+        let ndarray = || DispatchDevice::NdArray(Default::default());
+        let backends: [(&str, &Measurement); 3] = [
+            ("dispatch flex", &|| {
+                measure::<Dispatch>(shape, &DispatchDevice::autodiff(flex()), steps)
+            }),
+            ("dispatch ndarray", &|| {
+                measure::<Dispatch>(shape, &DispatchDevice::autodiff(ndarray()), steps)
+            }),
+            ("flex (direct)", &|| {
+                measure::<Autodiff<Flex>>(shape, &Default::default(), steps)
+            }),
         ];
+        // GLIT_BENCH_BACKEND=flex keeps only the backends whose name contains it.
+        let wanted = std::env::var("GLIT_BENCH_BACKEND").unwrap_or_default();
+        let runs: Vec<(&str, (f64, f64))> = backends
+            .iter()
+            .filter(|(name, _)| name.contains(wanted.as_str()))
+            .map(|(name, run)| (*name, run()))
+            .collect();
         let reference = runs[0].1 .0;
         for (backend, (train, eval)) in runs {
             println!(

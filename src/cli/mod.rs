@@ -43,6 +43,9 @@ pub enum Command {
         /// names bring their own.
         #[arg(long)]
         preset: Option<String>,
+        /// Print JSON (the architecture and both conventions' costs) instead of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Draw random architectures from a space.
     Sample {
@@ -71,14 +74,18 @@ pub fn run(cli: Cli) -> Result<String> {
                 report::space_summary(&space)
             }
         }
-        Command::Cost { arch, preset } => {
+        Command::Cost { arch, preset, json } => {
             let (arch, space) = open_arch(&arch, preset.as_deref())?;
             let arch = space.canonical(&arch)?;
             let costs = Convention::ALL
                 .iter()
                 .map(|&c| space.cost(&arch, c))
                 .collect::<Result<Vec<_>>>()?;
-            Ok(report::cost_table(&space, &arch, &costs))
+            if json {
+                Ok(report::cost_json(&space, &arch, &costs))
+            } else {
+                Ok(report::cost_table(&space, &arch, &costs))
+            }
         }
         Command::Sample {
             preset,

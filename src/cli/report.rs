@@ -78,3 +78,27 @@ pub fn cost_table(space: &Space, arch: &Arch, costs: &[Cost]) -> String {
     row("total".into(), String::new(), &|c| c.total());
     out
 }
+
+/// The architecture and its costs as one JSON document, totals included.
+pub fn cost_json(space: &Space, arch: &Arch, costs: &[Cost]) -> String {
+    let conventions: Vec<_> = costs
+        .iter()
+        .map(|cost| {
+            serde_json::json!({
+                "convention": cost.convention,
+                "params": cost.params(),
+                "mflops": cost.mflops(),
+                "embedding": cost.embedding,
+                "blocks": cost.blocks,
+                "head": cost.head,
+            })
+        })
+        .collect();
+    let document = serde_json::json!({
+        "space": space.name,
+        "arch": arch,
+        "compact": arch.to_string(),
+        "costs": conventions,
+    });
+    serde_json::to_string_pretty(&document).expect("plain values serialise") + "\n"
+}

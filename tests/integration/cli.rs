@@ -124,3 +124,17 @@ fn sample_is_reproducible_and_prints_parsable_arches() {
     }
     assert_eq!(a.lines().count(), 4);
 }
+
+#[test]
+fn cost_json_carries_both_conventions() {
+    let (ok, out, err) = glit(&["cost", "deit-tiny", "--json"]);
+    assert!(ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["space"], "paper-tiny");
+    assert_eq!(doc["costs"][0]["convention"], "official");
+    assert_eq!(doc["costs"][1]["convention"], "exact");
+    assert_eq!(doc["costs"][0]["params"], 5_717_416);
+    assert_eq!(doc["costs"][0]["blocks"].as_array().unwrap().len(), 12);
+    let arch: glit::space::Arch = serde_json::from_value(doc["arch"].clone()).unwrap();
+    assert_eq!(arch, glit::space::named_arch("deit-tiny").unwrap());
+}

@@ -97,3 +97,18 @@ fn costing_an_arch_of_the_wrong_shape_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn deit_small_matches_timm() {
+    // DeiT-Small in paper-small: timm counts 22,050,664 parameters; DeiT quotes 4.6G FLOPs.
+    let space = preset("paper-small").unwrap();
+    let deit = space
+        .cost(&named_arch("deit-small").unwrap(), Convention::Official)
+        .unwrap();
+    assert_eq!(deit.params(), 22_050_664);
+    assert!(
+        (deit.mflops() - 4600.0).abs() < 5.0,
+        "MFLOPs {}",
+        deit.mflops()
+    );
+}
