@@ -52,7 +52,7 @@ pub fn space_summary(space: &Space) -> Result<String> {
 
 /// A per-block table of parameters and FLOPs under every convention, with totals.
 pub fn cost_table(space: &Space, arch: &Arch, costs: &[Cost]) -> String {
-    let mut out = format!("architecture {arch}\nspace `{}`\n\n", space.name);
+    let mut out = format!("architecture {arch}\nspace `{}`\n\n", space.name());
     let mut header = format!("{:<8}{:<30}{:>14}", "part", "block", "params");
     for cost in costs {
         header.push_str(&format!("{:>18}", format!("{} MFLOPs", cost.convention)));
@@ -95,7 +95,7 @@ pub fn cost_json(space: &Space, arch: &Arch, costs: &[Cost]) -> String {
         })
         .collect();
     let document = serde_json::json!({
-        "space": space.name,
+        "space": space.name(),
         "arch": arch,
         "compact": arch.to_string(),
         "costs": conventions,

@@ -245,7 +245,7 @@ mod tests {
 
     fn cost_of(name: &str, convention: Convention) -> Cost {
         let space = preset("paper-tiny").unwrap();
-        cost(&space.skeleton, &named_arch(name).unwrap(), convention).unwrap()
+        cost(space.skeleton(), &named_arch(name).unwrap(), convention).unwrap()
     }
 
     #[test]

@@ -196,18 +196,18 @@ mod tests {
     #[test]
     fn micro_kernels_cover_the_papers_rows() {
         let space = micro(28, 1, 10).unwrap();
-        assert_eq!(space.skeleton.patch_size, 4);
-        assert_eq!(space.skeleton.tokens(), 50);
-        assert_eq!(space.blocks[0].kernel, vec![9, 15, 23]);
+        assert_eq!(space.skeleton().patch_size, 4);
+        assert_eq!(space.skeleton().tokens(), 50);
+        assert_eq!(space.blocks()[0].kernel, vec![9, 15, 23]);
         let cifar = micro(32, 3, 10).unwrap();
-        assert_eq!(cifar.skeleton.patch_size, 4);
-        assert_eq!(cifar.blocks[0].kernel, vec![9, 17, 25]);
+        assert_eq!(cifar.skeleton().patch_size, 4);
+        assert_eq!(cifar.blocks()[0].kernel, vec![9, 17, 25]);
     }
 
     #[test]
     fn released_tiny_has_nine_candidates_per_block() {
         let space = preset("released-tiny").unwrap();
-        for block in &space.blocks {
+        for block in space.blocks() {
             assert_eq!(block.canonical_count(3), 9);
         }
         assert!(space.contains(&named_arch("glit-tiny").unwrap()));

@@ -13,14 +13,29 @@ use crate::error::{Error, Result};
 /// M blocks of candidates over one [`Skeleton`]. Build one with [`Space::new`] (which checks
 /// it) or take a preset from [`super::presets`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "UncheckedSpace")]
 pub struct Space {
-    /// A short name for messages and run directories.
-    pub name: String,
-    /// What every architecture of the space shares.
-    pub skeleton: Skeleton,
-    /// The candidates of each block, input side first.
-    pub blocks: Vec<BlockChoices>,
+    // Private so that every space in use has passed `Space::new`'s checks.
+    pub(super) name: String,
+    pub(super) skeleton: Skeleton,
+    pub(super) blocks: Vec<BlockChoices>,
+}
+
+/// A space as written in JSON, before [`Space::new`] has checked it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UncheckedSpace {
+    name: String,
+    skeleton: Skeleton,
+    blocks: Vec<BlockChoices>,
+}
+
+impl TryFrom<UncheckedSpace> for Space {
+    type Error = Error;
+
+    fn try_from(raw: UncheckedSpace) -> Result<Space> {
+        Space::new(raw.name, raw.skeleton, raw.blocks)
+    }
 }
 
 impl Space {
@@ -49,14 +64,27 @@ impl Space {
     /// Reads a space from a JSON file (the form [`Space::to_json`] writes) and checks it.
     pub fn load(path: &Path) -> Result<Space> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let space: Space =
-            serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), &e))?;
-        Space::new(space.name, space.skeleton, space.blocks)
+        serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), &e))
     }
 
     /// The JSON text of the space.
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a Space always serialises")
+    }
+
+    /// A short name for messages and run directories.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What every architecture of the space shares.
+    pub fn skeleton(&self) -> &Skeleton {
+        &self.skeleton
+    }
+
+    /// The candidates of each block, input side first.
+    pub fn blocks(&self) -> &[BlockChoices] {
+        &self.blocks
     }
 
     /// Number of blocks M.

@@ -61,7 +61,7 @@ fn totals_are_the_sum_of_parts_and_every_arch_costs_something() {
     for _ in 0..100 {
         let arch = space.sample(&mut rng);
         for convention in Convention::ALL {
-            let c = cost(&space.skeleton, &arch, convention).unwrap();
+            let c = cost(space.skeleton(), &arch, convention).unwrap();
             let sum: u64 =
                 c.blocks.iter().map(|b| b.macs).sum::<u64>() + c.embedding.macs + c.head.macs;
             assert_eq!(c.total().macs, sum);
@@ -77,7 +77,7 @@ fn totals_are_the_sum_of_parts_and_every_arch_costs_something() {
 fn costing_an_arch_of_the_wrong_shape_is_an_error() {
     let micro = preset("micro").unwrap();
     let err = cost(
-        &micro.skeleton,
+        micro.skeleton(),
         &named_arch("deit-small").unwrap(),
         Convention::Exact,
     )
@@ -91,7 +91,7 @@ fn costing_an_arch_of_the_wrong_shape_is_an_error() {
     arch.blocks[2].global_heads = 1;
     arch.blocks[2].kernel = None;
     arch.blocks[2].qk_dim = Some(16);
-    let err = cost(&micro.skeleton, &arch, Convention::Exact).unwrap_err();
+    let err = cost(micro.skeleton(), &arch, Convention::Exact).unwrap_err();
     assert!(
         err.to_string().contains("block 2: `kernel` is missing"),
         "{err}"

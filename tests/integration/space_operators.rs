@@ -20,7 +20,7 @@ fn assert_good(space: &Space, arch: &Arch, what: &str) {
     assert!(
         space.check(arch).is_ok(),
         "{what} left `{}`: {:?}",
-        space.name,
+        space.name(),
         space.check(arch)
     );
     assert!(arch.is_canonical(), "{what} is not canonical: {arch:?}");

@@ -91,7 +91,7 @@ fn spaces_round_trip_through_json_and_bad_ones_are_refused() {
         conv_expand: vec![1],
         kernel,
     };
-    let skeleton = space.skeleton.clone();
+    let skeleton = space.skeleton().clone();
     let even = Space::new("x", skeleton.clone(), vec![block(vec![8], vec![0])]).unwrap_err();
     assert!(
         even.to_string().contains("block 0: `kernel` 8 is even"),
@@ -109,6 +109,14 @@ fn spaces_round_trip_through_json_and_bad_ones_are_refused() {
     );
     // An all-global block needs no kernels.
     assert!(Space::new("x", skeleton, vec![block(vec![], vec![3])]).is_ok());
+
+    // A space file is checked like a space built in code.
+    std::fs::write(&path, space.to_json().replace("23", "22")).unwrap();
+    let message = Space::load(&path).unwrap_err().to_string();
+    assert!(
+        message.contains("micro.json") && message.contains("`kernel` 22 is even"),
+        "{message}"
+    );
 
     std::fs::write(&path, "{\"name\": \"x\"").unwrap();
     let message = Space::load(&path).unwrap_err().to_string();
