@@ -9,6 +9,7 @@
 pub mod atomic_file;
 pub mod cli;
 pub mod error;
+pub mod model;
 pub mod rng;
 pub mod space;
 

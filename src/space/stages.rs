@@ -127,6 +127,32 @@ impl Space {
         )
     }
 
+    /// The space holding only `arch` (which must be in this one): a standalone network is a
+    /// supernet over it. Values that cannot matter for a block get no candidates.
+    pub fn only(&self, arch: &Arch) -> Result<Space> {
+        self.check(arch)?;
+        let arch = arch.canonical();
+        let blocks = arch
+            .blocks
+            .iter()
+            .map(|block| {
+                let list = |dimension| block.get(dimension).into_iter().collect::<Vec<_>>();
+                super::BlockChoices {
+                    global_heads: list(Dimension::GlobalHeads),
+                    qk_dim: list(Dimension::QkDim),
+                    ffn_ratio: list(Dimension::FfnRatio),
+                    conv_expand: list(Dimension::ConvExpand),
+                    kernel: list(Dimension::Kernel),
+                }
+            })
+            .collect();
+        Space::new(
+            format!("{}/{}", self.name, "single"),
+            self.skeleton.clone(),
+            blocks,
+        )
+    }
+
     /// The all-global (DeiT-like) baseline: every block all-global, with the q/k width nearest
     /// to d/N and the FFN ratio nearest to 4 among its candidates.
     pub fn baseline(&self) -> Result<Arch> {

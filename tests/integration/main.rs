@@ -2,5 +2,6 @@
 
 mod cli;
 mod cost;
+mod model;
 mod space_operators;
 mod space_sizes;

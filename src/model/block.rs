@@ -1,0 +1,237 @@
+//! One block of the supernet for one set of global head counts: pre-LN residual attention
+//! (global and local parts side by side on split channels) and FFN, with drop path.
+
+use burn::module::Module;
+use burn::nn::{LayerNorm, LayerNormConfig};
+use burn::tensor::backend::Backend;
+use burn::tensor::Tensor;
+
+use super::bank::{all_keys, key_of, size_for};
+use super::parts::{Ffn, GlobalPart, LocalPart};
+use super::sharing::SharingPlan;
+use crate::rng::SearchRng;
+use crate::space::{Activation, BlockArch, BlockChoices, Dimension};
+
+const GLOBAL_DIMS: [Dimension; 1] = [Dimension::QkDim];
+const LOCAL_DIMS: [Dimension; 2] = [Dimension::ConvExpand, Dimension::Kernel];
+const FFN_DIMS: [Dimension; 1] = [Dimension::FfnRatio];
+
+/// A block serving the global head counts in `choices.global_heads`.
+#[derive(Module, Debug)]
+pub struct Block<B: Backend> {
+    norm1: LayerNorm<B>,
+    globals: Vec<GlobalPart<B>>,
+    locals: Vec<LocalPart<B>>,
+    norm2: LayerNorm<B>,
+    ffns: Vec<Ffn<B>>,
+    #[module(skip)]
+    global_keys: Vec<Vec<usize>>,
+    #[module(skip)]
+    local_keys: Vec<Vec<usize>>,
+    #[module(skip)]
+    ffn_keys: Vec<Vec<usize>>,
+    #[module(skip)]
+    plan: SharingPlan,
+    #[module(skip)]
+    dim: usize,
+    #[module(skip)]
+    heads: usize,
+}
+
+impl<B: Backend> Block<B> {
+    /// Weights for every candidate of `choices` in a model of width `dim` and `heads` heads.
+    pub fn new(
+        choices: &BlockChoices,
+        dim: usize,
+        heads: usize,
+        plan: &SharingPlan,
+        rng: &mut SearchRng,
+        device: &B::Device,
+    ) -> Self {
+        let most_global = choices.global_heads.iter().copied().max().unwrap_or(0);
+        let most_local = heads - choices.global_heads.iter().copied().min().unwrap_or(heads);
+        let norm = || LayerNormConfig::new(dim).with_epsilon(1e-6).init(device);
+        let norm1 = norm();
+
+        let global_keys = if most_global > 0 {
+            all_keys(choices, &GLOBAL_DIMS, plan)
+        } else {
+            vec![]
+        };
+        let globals = global_keys
+            .iter()
+            .map(|key| {
+                let width = size_for(choices, &GLOBAL_DIMS, key, Dimension::QkDim, plan);
+                GlobalPart::new(dim * most_global / heads, most_global, width, rng, device)
+            })
+            .collect();
+        let local_keys = if most_local > 0 {
+            all_keys(choices, &LOCAL_DIMS, plan)
+        } else {
+            vec![]
+        };
+        let locals = local_keys
+            .iter()
+            .map(|key| {
+                let expand = size_for(choices, &LOCAL_DIMS, key, Dimension::ConvExpand, plan);
+                let kernel = size_for(choices, &LOCAL_DIMS, key, Dimension::Kernel, plan);
+                LocalPart::new(dim * most_local / heads, expand, kernel, rng, device)
+            })
+            .collect();
+        let norm2 = norm();
+        let ffn_keys = all_keys(choices, &FFN_DIMS, plan);
+        let ffns = ffn_keys
+            .iter()
+            .map(|key| {
+                let ratio = size_for(choices, &FFN_DIMS, key, Dimension::FfnRatio, plan);
+                Ffn::new(dim, dim * ratio, rng, device)
+            })
+            .collect();
+        Block {
+            norm1,
+            globals,
+            locals,
+            norm2,
+            ffns,
+            global_keys,
+            local_keys,
+            ffn_keys,
+            plan: plan.clone(),
+            dim,
+            heads,
+        }
+    }
+
+    /// `[B, T, d] → [B, T, d]` for `arch` (checked against the space by the caller). Drop path
+    /// keeps each sample's residual branch with probability 1 − `drop_path`, drawn from `rng`.
+    pub fn forward(
+        &self,
+        x: Tensor<B, 3>,
+        arch: &BlockArch,
+        activation: Activation,
+        drop_path: Option<(f64, &mut SearchRng)>,
+    ) -> Tensor<B, 3> {
+        let [batch, tokens, dim] = x.dims();
+        let global_width = dim * arch.global_heads / self.heads;
+        let h = self.norm1.forward(x.clone());
+        let mut parts = Vec::with_capacity(2);
+        if arch.global_heads > 0 {
+            let part =
+                &self.globals[position(&self.global_keys, &key_of(arch, &GLOBAL_DIMS, &self.plan))];
+            let input = h.clone().slice([0..batch, 0..tokens, 0..global_width]);
+            let width = arch.qk_dim.expect("checked: a global part has a q/k width");
+            parts.push(part.forward(input, global_width, arch.global_heads, width));
+        }
+        if arch.global_heads < self.heads {
+            let part =
+                &self.locals[position(&self.local_keys, &key_of(arch, &LOCAL_DIMS, &self.plan))];
+            let input = h.slice([0..batch, 0..tokens, global_width..dim]);
+            let expand = arch
+                .conv_expand
+                .expect("checked: a local part has an expansion");
+            let kernel = arch.kernel.expect("checked: a local part has a kernel");
+            parts.push(part.forward(input, dim - global_width, expand, kernel));
+        }
+        let mixer = Tensor::cat(parts, 2); // global channels first, then local; no projection
+        let (mixer, ffn_mask) = match drop_path {
+            Some((rate, rng)) if rate > 0.0 => {
+                let m1 = keep_mask::<B>(batch, rate, rng, &x.device());
+                let m2 = keep_mask::<B>(batch, rate, rng, &x.device());
+                (mixer * m1, Some(m2))
+            }
+            _ => (mixer, None),
+        };
+        let x = x + mixer;
+        let ffn = &self.ffns[position(&self.ffn_keys, &key_of(arch, &FFN_DIMS, &self.plan))];
+        let out = ffn.forward(
+            self.norm2.forward(x.clone()),
+            self.dim,
+            self.dim * arch.ffn_ratio,
+            activation,
+        );
+        match ffn_mask {
+            Some(mask) => x + out * mask,
+            None => x + out,
+        }
+    }
+}
+
+impl<B: Backend> Block<B> {
+    /// Elements of BatchNorm running statistics (buffers, not parameters).
+    pub fn buffer_count(&self) -> usize {
+        self.locals.iter().map(LocalPart::buffer_count).sum()
+    }
+
+    /// The block of a standalone network for `arch`, holding exactly the weights `arch` uses
+    /// here (what a standalone network built over `arch` alone would have).
+    pub fn extract(&self, arch: &BlockArch) -> Self {
+        let dim = self.dim;
+        let global_width = dim * arch.global_heads / self.heads;
+        let globals = match arch.qk_dim {
+            Some(width) if arch.global_heads > 0 => {
+                let part = &self.globals
+                    [position(&self.global_keys, &key_of(arch, &GLOBAL_DIMS, &self.plan))];
+                vec![part.narrowed(global_width, arch.global_heads, width)]
+            }
+            _ => vec![],
+        };
+        let locals = match (arch.conv_expand, arch.kernel) {
+            (Some(expand), Some(kernel)) if arch.global_heads < self.heads => {
+                let part = &self.locals
+                    [position(&self.local_keys, &key_of(arch, &LOCAL_DIMS, &self.plan))];
+                vec![part.narrowed(dim - global_width, expand, kernel)]
+            }
+            _ => vec![],
+        };
+        let ffn = &self.ffns[position(&self.ffn_keys, &key_of(arch, &FFN_DIMS, &self.plan))];
+        let plan = SharingPlan::default();
+        let single = |dims: &[Dimension], present: bool| {
+            if present {
+                vec![key_of(arch, dims, &plan)]
+            } else {
+                vec![]
+            }
+        };
+        Block {
+            norm1: self.norm1.clone(),
+            global_keys: single(&GLOBAL_DIMS, !globals.is_empty()),
+            local_keys: single(&LOCAL_DIMS, !locals.is_empty()),
+            ffn_keys: single(&FFN_DIMS, true),
+            globals,
+            locals,
+            norm2: self.norm2.clone(),
+            ffns: vec![ffn.narrowed(dim, dim * arch.ffn_ratio)],
+            plan,
+            dim,
+            heads: self.heads,
+        }
+    }
+}
+
+/// Index of `key` in `keys`; the space check guarantees it is there.
+fn position(keys: &[Vec<usize>], key: &[usize]) -> usize {
+    keys.iter()
+        .position(|k| k == key)
+        .expect("checked: every candidate has its weights")
+}
+
+/// Per-sample keep mask `[B, 1, 1]`, scaled by 1/keep so the expectation is unchanged.
+fn keep_mask<B: Backend>(
+    batch: usize,
+    rate: f64,
+    rng: &mut SearchRng,
+    device: &B::Device,
+) -> Tensor<B, 3> {
+    use rand::RngExt;
+    let keep = 1.0 - rate;
+    let values: Vec<f32> = (0..batch)
+        .map(|_| {
+            if rng.random_bool(keep) {
+                (1.0 / keep) as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Tensor::from_data(burn::tensor::TensorData::new(values, [batch, 1, 1]), device)
+}

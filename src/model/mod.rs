@@ -1,0 +1,17 @@
+//! Burn modules: the GLiT supernet and standalone networks, with `forward(x, &arch)`.
+//!
+//! The only place that defines layers. A standalone network is a supernet over a space that
+//! holds one architecture, so one definition serves supernet training, scoring and
+//! retraining. No module keeps a "currently sampled" architecture: it is passed to every
+//! forward call.
+
+mod bank;
+mod block;
+mod init;
+mod parts;
+mod sharing;
+mod sliced;
+mod supernet;
+
+pub use sharing::{Sharing, SharingPlan};
+pub use supernet::Supernet;

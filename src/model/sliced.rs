@@ -1,0 +1,299 @@
+//! Layers whose weights are sized for the largest candidate and sliced for smaller ones.
+//!
+//! A standalone network builds them at exactly its sizes, so no slice is ever taken there.
+
+use burn::module::{Module, Param, RunningState};
+use burn::tensor::backend::Backend;
+use burn::tensor::module::{conv1d, linear};
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::Tensor;
+
+use super::init;
+use crate::rng::SearchRng;
+
+/// How a layer's weights start.
+#[derive(Clone, Copy, Debug)]
+pub enum Init {
+    /// Transformer linears: N(0, 0.02²) weights, zero bias (timm's ViT init).
+    Transformer,
+    /// Convolutions: U(±1/√fan_in) weights and biases (PyTorch's default).
+    Conv,
+}
+
+/// A linear layer `[.., input] → [.., output]` whose weight is a prefix of `[input_max,
+/// output_max]`.
+#[derive(Module, Debug)]
+pub struct SlicedLinear<B: Backend> {
+    weight: Param<Tensor<B, 2>>,
+    bias: Param<Tensor<B, 1>>,
+}
+
+impl<B: Backend> SlicedLinear<B> {
+    /// A layer for at most `input` → `output` features.
+    pub fn new(
+        input: usize,
+        output: usize,
+        init: Init,
+        rng: &mut SearchRng,
+        device: &B::Device,
+    ) -> Self {
+        let (weight, bias) = match init {
+            Init::Transformer => (
+                init::normal([input, output], 0.02, rng, device),
+                Tensor::zeros([output], device),
+            ),
+            Init::Conv => {
+                let bound = 1.0 / (input as f64).sqrt();
+                (
+                    init::uniform([input, output], bound, rng, device),
+                    init::uniform([output], bound, rng, device),
+                )
+            }
+        };
+        SlicedLinear {
+            weight: Param::from_tensor(weight),
+            bias: Param::from_tensor(bias),
+        }
+    }
+
+    /// A layer of exactly `input` → `output` features holding this one's slice of them.
+    pub fn narrowed(&self, input: usize, output: usize) -> Self {
+        SlicedLinear {
+            weight: Param::from_tensor(self.weight.val().slice([0..input, 0..output])),
+            bias: Param::from_tensor(self.bias.val().slice(0..output)),
+        }
+    }
+
+    /// Applies the first `output` outputs of the first `input` inputs.
+    pub fn forward<const D: usize>(
+        &self,
+        x: Tensor<B, D>,
+        input: usize,
+        output: usize,
+    ) -> Tensor<B, D> {
+        let [input_max, output_max] = self.weight.dims();
+        if input == input_max && output == output_max {
+            return linear(x, self.weight.val(), Some(self.bias.val()));
+        }
+        let weight = self.weight.val().slice([0..input, 0..output]);
+        linear(x, weight, Some(self.bias.val().slice(0..output)))
+    }
+}
+
+/// A linear layer into or out of per-head features laid out `[heads, width]`, whose weight is
+/// the prefix `[.., 0..heads, 0..width]` of `[features_max, heads_max, width_max]`: a smaller
+/// head count or width takes whole heads and the leading columns of each.
+#[derive(Module, Debug)]
+pub struct HeadLinear<B: Backend> {
+    weight: Param<Tensor<B, 3>>,
+    bias: Param<Tensor<B, 1>>,
+    into_heads: bool,
+}
+
+impl<B: Backend> HeadLinear<B> {
+    /// `features → heads × width` (`into_heads`) or `heads × width → features`.
+    pub fn new(
+        features: usize,
+        heads: usize,
+        width: usize,
+        into_heads: bool,
+        rng: &mut SearchRng,
+        device: &B::Device,
+    ) -> Self {
+        let bias_len = if into_heads { heads * width } else { features };
+        HeadLinear {
+            weight: Param::from_tensor(init::normal([features, heads, width], 0.02, rng, device)),
+            bias: Param::from_tensor(Tensor::zeros([bias_len], device)),
+            into_heads,
+        }
+    }
+
+    /// A layer of exactly `features`, `heads` and `width` holding this one's slice of them.
+    pub fn narrowed(&self, features: usize, heads: usize, width: usize) -> Self {
+        let [_, heads_max, width_max] = self.weight.dims();
+        let bias = if self.into_heads {
+            self.bias
+                .val()
+                .reshape([heads_max, width_max])
+                .slice([0..heads, 0..width])
+                .reshape([heads * width])
+        } else {
+            self.bias.val().slice(0..features)
+        };
+        HeadLinear {
+            weight: Param::from_tensor(self.weight.val().slice([0..features, 0..heads, 0..width])),
+            bias: Param::from_tensor(bias),
+            into_heads: self.into_heads,
+        }
+    }
+
+    /// Applies the layer for `features` plain features and `heads` heads of `width`.
+    pub fn forward(
+        &self,
+        x: Tensor<B, 3>,
+        features: usize,
+        heads: usize,
+        width: usize,
+    ) -> Tensor<B, 3> {
+        let [features_max, heads_max, width_max] = self.weight.dims();
+        let full = features == features_max && heads == heads_max && width == width_max;
+        let weight = if full {
+            self.weight.val()
+        } else {
+            self.weight.val().slice([0..features, 0..heads, 0..width])
+        };
+        let weight = weight.reshape([features, heads * width]);
+        if self.into_heads {
+            let bias = self
+                .bias
+                .val()
+                .reshape([heads_max, width_max])
+                .slice([0..heads, 0..width])
+                .reshape([heads * width]);
+            linear(x, weight, Some(bias))
+        } else {
+            linear(
+                x,
+                weight.transpose(),
+                Some(self.bias.val().slice(0..features)),
+            )
+        }
+    }
+}
+
+/// A depthwise Conv1d along tokens with zero "same" padding, whose weight is the channel prefix
+/// and kernel centre of `[channels_max, 1, kernel_max]`.
+#[derive(Module, Debug)]
+pub struct SlicedDepthwise<B: Backend> {
+    weight: Param<Tensor<B, 3>>,
+    bias: Param<Tensor<B, 1>>,
+}
+
+impl<B: Backend> SlicedDepthwise<B> {
+    /// A conv for at most `channels` channels and an odd `kernel`.
+    pub fn new(channels: usize, kernel: usize, rng: &mut SearchRng, device: &B::Device) -> Self {
+        let bound = 1.0 / (kernel as f64).sqrt(); // fan_in of a depthwise filter is its kernel
+        SlicedDepthwise {
+            weight: Param::from_tensor(init::uniform([channels, 1, kernel], bound, rng, device)),
+            bias: Param::from_tensor(init::uniform([channels], bound, rng, device)),
+        }
+    }
+
+    /// A conv of exactly `channels` and `kernel` holding this one's slice (the kernel's centre).
+    pub fn narrowed(&self, channels: usize, kernel: usize) -> Self {
+        let kernel_max = self.weight.dims()[2];
+        let start = (kernel_max - kernel) / 2;
+        SlicedDepthwise {
+            weight: Param::from_tensor(self.weight.val().slice([
+                0..channels,
+                0..1,
+                start..start + kernel,
+            ])),
+            bias: Param::from_tensor(self.bias.val().slice(0..channels)),
+        }
+    }
+
+    /// `[B, channels, T] → [B, channels, T]` with an odd `kernel`.
+    pub fn forward(&self, x: Tensor<B, 3>, channels: usize, kernel: usize) -> Tensor<B, 3> {
+        let [channels_max, _, kernel_max] = self.weight.dims();
+        let (weight, bias) = if channels == channels_max && kernel == kernel_max {
+            (self.weight.val(), self.bias.val())
+        } else {
+            let start = (kernel_max - kernel) / 2;
+            (
+                self.weight
+                    .val()
+                    .slice([0..channels, 0..1, start..start + kernel]),
+                self.bias.val().slice(0..channels),
+            )
+        };
+        conv1d(
+            x,
+            weight,
+            Some(bias),
+            ConvOptions::new([1], [kernel / 2], [1], channels),
+        )
+    }
+}
+
+/// BatchNorm over `[B, channels, T]` for a channel prefix, with running statistics kept per
+/// channel: a step that uses fewer channels updates only those.
+#[derive(Module, Debug)]
+pub struct SlicedBatchNorm<B: Backend> {
+    gamma: Param<Tensor<B, 1>>,
+    beta: Param<Tensor<B, 1>>,
+    running_mean: RunningState<Tensor<B, 1>>,
+    running_var: RunningState<Tensor<B, 1>>,
+}
+
+/// PyTorch's BatchNorm1d defaults, as the official code uses.
+const MOMENTUM: f64 = 0.1;
+const EPSILON: f64 = 1e-5;
+
+impl<B: Backend> SlicedBatchNorm<B> {
+    /// A norm for at most `channels` channels.
+    pub fn new(channels: usize, device: &B::Device) -> Self {
+        SlicedBatchNorm {
+            gamma: Param::from_tensor(Tensor::ones([channels], device)),
+            beta: Param::from_tensor(Tensor::zeros([channels], device)),
+            running_mean: RunningState::new(Tensor::zeros([channels], device)),
+            running_var: RunningState::new(Tensor::ones([channels], device)),
+        }
+    }
+
+    /// Elements of the running statistics: buffers, which Burn's `num_params` counts too.
+    pub fn buffer_count(&self) -> usize {
+        2 * self.gamma.dims()[0]
+    }
+
+    /// A norm of exactly `channels` holding this one's parameters and running statistics.
+    pub fn narrowed(&self, channels: usize) -> Self {
+        SlicedBatchNorm {
+            gamma: Param::from_tensor(self.gamma.val().slice(0..channels)),
+            beta: Param::from_tensor(self.beta.val().slice(0..channels)),
+            running_mean: RunningState::new(self.running_mean.value().slice(0..channels)),
+            running_var: RunningState::new(self.running_var.value().slice(0..channels)),
+        }
+    }
+
+    /// Normalises the first `channels` channels: batch statistics while training (autodiff
+    /// enabled), running statistics otherwise.
+    pub fn forward(&self, x: Tensor<B, 3>, channels: usize) -> Tensor<B, 3> {
+        let [batch, _, tokens] = x.dims();
+        let device = x.device();
+        let (mean, var) = if B::ad_enabled(&device) {
+            let flat = x
+                .clone()
+                .swap_dims(0, 1)
+                .reshape([channels, batch * tokens]);
+            let mean = flat.clone().mean_dim(1).reshape([channels]);
+            let var = (flat - mean.clone().reshape([channels, 1]))
+                .square()
+                .mean_dim(1)
+                .reshape([channels]);
+            self.update_running(mean.clone().detach(), var.clone().detach(), batch * tokens);
+            (mean, var)
+        } else {
+            (
+                self.running_mean.value().slice(0..channels),
+                self.running_var.value().slice(0..channels),
+            )
+        };
+        let scale = self.gamma.val().slice(0..channels) / (var + EPSILON).sqrt();
+        let shift = self.beta.val().slice(0..channels) - mean * scale.clone();
+        x * scale.reshape([1, channels, 1]) + shift.reshape([1, channels, 1])
+    }
+
+    fn update_running(&self, mean: Tensor<B, 1>, var: Tensor<B, 1>, count: usize) {
+        let channels = mean.dims()[0];
+        // Running variance is unbiased, as in PyTorch.
+        let unbiased = var * (count as f64 / (count.max(2) - 1) as f64);
+        let blend = |state: &RunningState<Tensor<B, 1>>, batch: Tensor<B, 1>| {
+            let old = state.value_sync();
+            let part = old.clone().slice(0..channels) * (1.0 - MOMENTUM) + batch * MOMENTUM;
+            state.update(old.slice_assign(0..channels, part));
+        };
+        blend(&self.running_mean, mean);
+        blend(&self.running_var, unbiased);
+    }
+}
