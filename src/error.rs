@@ -50,6 +50,14 @@ pub enum Error {
         /// What is wrong, with line and column.
         message: String,
     },
+    /// A data file whose content is not what it should be.
+    #[error("{origin}: {message}")]
+    InvalidData {
+        /// The file (or bundled resource).
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A value given on the command line or in a script that is out of range.
     #[error("invalid value for `{key}`: {message}")]
     InvalidValue {

@@ -1,6 +1,8 @@
 //! glit: neural architecture search for global-local vision transformers (GLiT).
 //!
 //! - [`space`]: search spaces, architectures, presets and the cost model (no Burn).
+//! - [`model`]: the GLiT supernet and standalone networks in Burn.
+//! - [`data`]: the bundled data set and IDX readers.
 //! - [`cli`]: the `glit` command line.
 //!
 //! Every random choice draws from a [`rng::SearchRng`] the caller owns; every failure is an
@@ -8,6 +10,7 @@
 
 pub mod atomic_file;
 pub mod cli;
+pub mod data;
 pub mod error;
 pub mod model;
 pub mod rng;

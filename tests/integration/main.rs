@@ -2,6 +2,7 @@
 
 mod cli;
 mod cost;
+mod data;
 mod model;
 mod space_operators;
 mod space_sizes;
