@@ -51,16 +51,22 @@ fn header(bytes: &[u8], index: usize, origin: &str) -> Result<u32> {
         .ok_or_else(|| invalid(origin, format!("truncated header ({} bytes)", bytes.len())))
 }
 
+/// Fails unless the header's magic number is `expected`; `kind` names the file type.
+fn check_magic(bytes: &[u8], expected: u32, kind: &str, origin: &str) -> Result<()> {
+    let magic = header(bytes, 0, origin)?;
+    if magic != expected {
+        return Err(invalid(
+            origin,
+            format!("not an IDX {kind} file (magic 0x{magic:08x}, expected 0x{expected:08x})"),
+        ));
+    }
+    Ok(())
+}
+
 /// Parses IDX3 image bytes (gzip or raw); `origin` names the source in errors.
 pub fn parse_images(bytes: &[u8], origin: &str) -> Result<IdxImages> {
     let bytes = decompress(bytes, origin)?;
-    let magic = header(&bytes, 0, origin)?;
-    if magic != IMAGES_MAGIC {
-        return Err(invalid(
-            origin,
-            format!("not an IDX image file (magic 0x{magic:08x}, expected 0x{IMAGES_MAGIC:08x})"),
-        ));
-    }
+    check_magic(&bytes, IMAGES_MAGIC, "image", origin)?;
     let count = header(&bytes, 1, origin)? as usize;
     let rows = header(&bytes, 2, origin)? as usize;
     let cols = header(&bytes, 3, origin)? as usize;
@@ -86,13 +92,7 @@ pub fn parse_images(bytes: &[u8], origin: &str) -> Result<IdxImages> {
 /// Parses IDX1 label bytes (gzip or raw).
 pub fn parse_labels(bytes: &[u8], origin: &str) -> Result<Vec<u8>> {
     let bytes = decompress(bytes, origin)?;
-    let magic = header(&bytes, 0, origin)?;
-    if magic != LABELS_MAGIC {
-        return Err(invalid(
-            origin,
-            format!("not an IDX label file (magic 0x{magic:08x}, expected 0x{LABELS_MAGIC:08x})"),
-        ));
-    }
+    check_magic(&bytes, LABELS_MAGIC, "label", origin)?;
     let count = header(&bytes, 1, origin)? as usize;
     let labels = &bytes[8..];
     if labels.len() != count {

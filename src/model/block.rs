@@ -116,15 +116,13 @@ impl<B: Backend> Block<B> {
         let h = self.norm1.forward(x.clone());
         let mut parts = Vec::with_capacity(2);
         if arch.global_heads > 0 {
-            let part =
-                &self.globals[position(&self.global_keys, &key_of(arch, &GLOBAL_DIMS, &self.plan))];
+            let part = self.global_for(arch);
             let input = h.clone().slice([0..batch, 0..tokens, 0..global_width]);
             let width = arch.qk_dim.expect("checked: a global part has a q/k width");
             parts.push(part.forward(input, global_width, arch.global_heads, width));
         }
         if arch.global_heads < self.heads {
-            let part =
-                &self.locals[position(&self.local_keys, &key_of(arch, &LOCAL_DIMS, &self.plan))];
+            let part = self.local_for(arch);
             let input = h.slice([0..batch, 0..tokens, global_width..dim]);
             let expand = arch
                 .conv_expand
@@ -142,7 +140,7 @@ impl<B: Backend> Block<B> {
             _ => (mixer, None),
         };
         let x = x + mixer;
-        let ffn = &self.ffns[position(&self.ffn_keys, &key_of(arch, &FFN_DIMS, &self.plan))];
+        let ffn = self.ffn_for(arch);
         let out = ffn.forward(
             self.norm2.forward(x.clone()),
             self.dim,
@@ -169,21 +167,19 @@ impl<B: Backend> Block<B> {
         let global_width = dim * arch.global_heads / self.heads;
         let globals = match arch.qk_dim {
             Some(width) if arch.global_heads > 0 => {
-                let part = &self.globals
-                    [position(&self.global_keys, &key_of(arch, &GLOBAL_DIMS, &self.plan))];
+                let part = self.global_for(arch);
                 vec![part.narrowed(global_width, arch.global_heads, width)]
             }
             _ => vec![],
         };
         let locals = match (arch.conv_expand, arch.kernel) {
             (Some(expand), Some(kernel)) if arch.global_heads < self.heads => {
-                let part = &self.locals
-                    [position(&self.local_keys, &key_of(arch, &LOCAL_DIMS, &self.plan))];
+                let part = self.local_for(arch);
                 vec![part.narrowed(dim - global_width, expand, kernel)]
             }
             _ => vec![],
         };
-        let ffn = &self.ffns[position(&self.ffn_keys, &key_of(arch, &FFN_DIMS, &self.plan))];
+        let ffn = self.ffn_for(arch);
         let plan = SharingPlan::default();
         let single = |dims: &[Dimension], present: bool| {
             if present {
@@ -205,6 +201,23 @@ impl<B: Backend> Block<B> {
             dim,
             heads: self.heads,
         }
+    }
+}
+
+impl<B: Backend> Block<B> {
+    /// The attention weights `arch` uses (it must have a global part).
+    fn global_for(&self, arch: &BlockArch) -> &GlobalPart<B> {
+        &self.globals[position(&self.global_keys, &key_of(arch, &GLOBAL_DIMS, &self.plan))]
+    }
+
+    /// The conv head weights `arch` uses (it must have a local part).
+    fn local_for(&self, arch: &BlockArch) -> &LocalPart<B> {
+        &self.locals[position(&self.local_keys, &key_of(arch, &LOCAL_DIMS, &self.plan))]
+    }
+
+    /// The FFN weights `arch` uses.
+    fn ffn_for(&self, arch: &BlockArch) -> &Ffn<B> {
+        &self.ffns[position(&self.ffn_keys, &key_of(arch, &FFN_DIMS, &self.plan))]
     }
 }
 

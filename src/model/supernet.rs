@@ -97,12 +97,7 @@ impl<B: Backend> Supernet<B> {
             .zip(&arch.blocks)
             .enumerate()
             .map(|(index, (groups, block))| {
-                let group = group_of(
-                    groups.len(),
-                    &self.space.blocks()[index],
-                    block.global_heads,
-                    &self.plan,
-                );
+                let group = group_of(&self.space.blocks()[index], block.global_heads, &self.plan);
                 vec![groups[group].extract(block)]
             })
             .collect();
@@ -170,12 +165,7 @@ impl<B: Backend> Supernet<B> {
         let mut x = Tensor::cat(vec![cls, patches], 1) + self.positions.val(); // [B, T, d]
         let depth = self.blocks.len();
         for (index, (groups, block)) in self.blocks.iter().zip(&arch.blocks).enumerate() {
-            let group = group_of(
-                groups.len(),
-                &self.space.blocks()[index],
-                block.global_heads,
-                &self.plan,
-            );
+            let group = group_of(&self.space.blocks()[index], block.global_heads, &self.plan);
             let block_rate = if depth > 1 {
                 rate * index as f64 / (depth - 1) as f64
             } else {
@@ -207,16 +197,13 @@ fn block_groups(choices: &BlockChoices, plan: &SharingPlan) -> Vec<BlockChoices>
 }
 
 /// Which of a position's blocks serves `global` heads.
-fn group_of(groups: usize, choices: &BlockChoices, global: usize, plan: &SharingPlan) -> usize {
+fn group_of(choices: &BlockChoices, global: usize, plan: &SharingPlan) -> usize {
     match plan.global_heads {
         Sharing::Entangled => 0,
-        Sharing::Separate => {
-            debug_assert_eq!(groups, choices.global_heads.len());
-            choices
-                .global_heads
-                .iter()
-                .position(|&g| g == global)
-                .expect("checked: the global head count is a candidate")
-        }
+        Sharing::Separate => choices
+            .global_heads
+            .iter()
+            .position(|&g| g == global)
+            .expect("checked: the global head count is a candidate"),
     }
 }
