@@ -8,6 +8,7 @@ use burn::tensor::Tensor;
 
 use super::bank::{all_keys, key_of, size_for};
 use super::parts::{Ffn, GlobalPart, LocalPart};
+use super::pass::Pass;
 use super::sharing::SharingPlan;
 use crate::rng::SearchRng;
 use crate::space::{Activation, BlockArch, BlockChoices, Dimension};
@@ -102,14 +103,17 @@ impl<B: Backend> Block<B> {
         }
     }
 
-    /// `[B, T, d] → [B, T, d]` for `arch` (checked against the space by the caller). Drop path
-    /// keeps each sample's residual branch with probability 1 − `drop_path`, drawn from `rng`.
+    /// `[B, T, d] → [B, T, d]` for `arch` (checked against the space by the caller). In a
+    /// training pass, drop path keeps each sample's residual branches with probability
+    /// 1 − rate, where rate is the pass's rate times `block_share` (0 at the first block, 1 at
+    /// the last).
     pub fn forward(
         &self,
         x: Tensor<B, 3>,
         arch: &BlockArch,
         activation: Activation,
-        drop_path: Option<(f64, &mut SearchRng)>,
+        pass: &mut Pass,
+        block_share: f64,
     ) -> Tensor<B, 3> {
         let [batch, tokens, dim] = x.dims();
         let global_width = dim * arch.global_heads / self.heads;
@@ -128,11 +132,12 @@ impl<B: Backend> Block<B> {
                 .conv_expand
                 .expect("checked: a local part has an expansion");
             let kernel = arch.kernel.expect("checked: a local part has a kernel");
-            parts.push(part.forward(input, dim - global_width, expand, kernel));
+            let channels = dim - global_width;
+            parts.push(part.forward(input, channels, expand, kernel, pass.norms()));
         }
         let mixer = Tensor::cat(parts, 2); // global channels first, then local; no projection
-        let (mixer, ffn_mask) = match drop_path {
-            Some((rate, rng)) if rate > 0.0 => {
+        let (mixer, ffn_mask) = match pass.drop_path(block_share) {
+            Some((rate, rng)) => {
                 let m1 = keep_mask::<B>(batch, rate, rng, &x.device());
                 let m2 = keep_mask::<B>(batch, rate, rng, &x.device());
                 (mixer * m1, Some(m2))

@@ -9,9 +9,13 @@ mod bank;
 mod block;
 mod init;
 mod parts;
+mod pass;
 mod sharing;
 mod sliced;
+mod state;
 mod supernet;
 
+pub use pass::{Norms, Pass, TRAINING_MOMENTUM};
 pub use sharing::{Sharing, SharingPlan};
+pub use state::{load_state, state_of, HostTensor, ModulePath, NamedTensors};
 pub use supernet::Supernet;

@@ -6,6 +6,7 @@ use burn::tensor::activation::{gelu, sigmoid, silu, softmax};
 use burn::tensor::backend::Backend;
 use burn::tensor::Tensor;
 
+use super::pass::Norms;
 use super::sliced::{HeadLinear, Init, SlicedBatchNorm, SlicedDepthwise, SlicedLinear};
 use crate::rng::SearchRng;
 use crate::space::Activation;
@@ -127,13 +128,14 @@ impl<B: Backend> LocalPart<B> {
         channels: usize,
         expand: usize,
         kernel: usize,
+        norms: Norms,
     ) -> Tensor<B, 3> {
         let inner = channels * expand;
         let value = self.glu_value.forward(x.clone(), channels, inner);
         let gate = self.glu_gate.forward(x, channels, inner);
         let gated = (value * sigmoid(gate)).swap_dims(1, 2); // [B, inner, T]
         let mixed = self.depthwise.forward(gated, inner, kernel);
-        let normed = silu(self.batch_norm.forward(mixed, inner));
+        let normed = silu(self.batch_norm.forward(mixed, inner, norms));
         self.pointwise_out
             .forward(normed.swap_dims(1, 2), inner, channels) // [B, T, channels]
     }

@@ -9,6 +9,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::Tensor;
 
 use super::init;
+use super::pass::Norms;
 use crate::rng::SearchRng;
 
 /// How a layer's weights start.
@@ -226,8 +227,7 @@ pub struct SlicedBatchNorm<B: Backend> {
     running_var: RunningState<Tensor<B, 1>>,
 }
 
-/// PyTorch's BatchNorm1d defaults, as the official code uses.
-const MOMENTUM: f64 = 0.1;
+/// PyTorch's BatchNorm1d epsilon, as the official code uses.
 const EPSILON: f64 = 1e-5;
 
 impl<B: Backend> SlicedBatchNorm<B> {
@@ -251,17 +251,16 @@ impl<B: Backend> SlicedBatchNorm<B> {
         SlicedBatchNorm {
             gamma: Param::from_tensor(self.gamma.val().slice(0..channels)),
             beta: Param::from_tensor(self.beta.val().slice(0..channels)),
-            running_mean: RunningState::new(self.running_mean.value().slice(0..channels)),
-            running_var: RunningState::new(self.running_var.value().slice(0..channels)),
+            running_mean: RunningState::new(self.running_mean.value_sync().slice(0..channels)),
+            running_var: RunningState::new(self.running_var.value_sync().slice(0..channels)),
         }
     }
 
-    /// Normalises the first `channels` channels: batch statistics while training (autodiff
-    /// enabled), running statistics otherwise.
-    pub fn forward(&self, x: Tensor<B, 3>, channels: usize) -> Tensor<B, 3> {
+    /// Normalises the first `channels` channels with batch or running statistics, as `norms`
+    /// says.
+    pub fn forward(&self, x: Tensor<B, 3>, channels: usize, norms: Norms) -> Tensor<B, 3> {
         let [batch, _, tokens] = x.dims();
-        let device = x.device();
-        let (mean, var) = if B::ad_enabled(&device) {
+        let (mean, var) = if let Norms::Batch { momentum } = norms {
             let flat = x
                 .clone()
                 .swap_dims(0, 1)
@@ -271,12 +270,13 @@ impl<B: Backend> SlicedBatchNorm<B> {
                 .square()
                 .mean_dim(1)
                 .reshape([channels]);
-            self.update_running(mean.clone().detach(), var.clone().detach(), batch * tokens);
+            let count = batch * tokens;
+            self.update_running(mean.clone().detach(), var.clone().detach(), count, momentum);
             (mean, var)
         } else {
             (
-                self.running_mean.value().slice(0..channels),
-                self.running_var.value().slice(0..channels),
+                self.running_mean.value_sync().slice(0..channels),
+                self.running_var.value_sync().slice(0..channels),
             )
         };
         let scale = self.gamma.val().slice(0..channels) / (var + EPSILON).sqrt();
@@ -284,14 +284,17 @@ impl<B: Backend> SlicedBatchNorm<B> {
         x * scale.reshape([1, channels, 1]) + shift.reshape([1, channels, 1])
     }
 
-    fn update_running(&self, mean: Tensor<B, 1>, var: Tensor<B, 1>, count: usize) {
+    fn update_running(&self, mean: Tensor<B, 1>, var: Tensor<B, 1>, count: usize, momentum: f64) {
         let channels = mean.dims()[0];
         // Running variance is unbiased, as in PyTorch.
         let unbiased = var * (count as f64 / (count.max(2) - 1) as f64);
         let blend = |state: &RunningState<Tensor<B, 1>>, batch: Tensor<B, 1>| {
             let old = state.value_sync();
-            let part = old.clone().slice(0..channels) * (1.0 - MOMENTUM) + batch * MOMENTUM;
+            let part = old.clone().slice(0..channels) * (1.0 - momentum) + batch * momentum;
             state.update(old.slice_assign(0..channels, part));
+            // Fold the update in now, so readers that do not sync (Burn's visitors, which
+            // checkpoints use) see it.
+            state.value_sync();
         };
         blend(&self.running_mean, mean);
         blend(&self.running_var, unbiased);

@@ -10,6 +10,7 @@ use burn::tensor::Tensor;
 
 use super::block::Block;
 use super::init;
+use super::pass::Pass;
 use super::sharing::{Sharing, SharingPlan};
 use super::sliced::{Init, SlicedLinear};
 use crate::error::Result;
@@ -134,19 +135,18 @@ impl<B: Backend> Supernet<B> {
         &self.plan
     }
 
-    /// Logits `[B, classes]` of images `[B, channels, H, W]` along `arch`'s path.
+    /// Logits `[B, classes]` of images `[B, channels, H, W]` along `arch`'s path, for
+    /// evaluation (running BatchNorm statistics, no drop path).
     pub fn forward(&self, images: Tensor<B, 4>, arch: &Arch) -> Result<Tensor<B, 2>> {
-        self.forward_with_drop_path(images, arch, 0.0, None)
+        self.forward_pass(images, arch, &mut Pass::Eval)
     }
 
-    /// As [`Supernet::forward`], with drop path rising linearly from 0 at the first block to
-    /// `rate` at the last (timm's schedule), its masks drawn from `rng`.
-    pub fn forward_with_drop_path(
+    /// As [`Supernet::forward`], for the purpose `pass` names (training, recalibration).
+    pub fn forward_pass(
         &self,
         images: Tensor<B, 4>,
         arch: &Arch,
-        rate: f64,
-        mut rng: Option<&mut SearchRng>,
+        pass: &mut Pass,
     ) -> Result<Tensor<B, 2>> {
         self.space.check(arch)?;
         let s = self.space.skeleton();
@@ -166,13 +166,13 @@ impl<B: Backend> Supernet<B> {
         let depth = self.blocks.len();
         for (index, (groups, block)) in self.blocks.iter().zip(&arch.blocks).enumerate() {
             let group = group_of(&self.space.blocks()[index], block.global_heads, &self.plan);
-            let block_rate = if depth > 1 {
-                rate * index as f64 / (depth - 1) as f64
+            // timm's schedule: drop path rises linearly over depth.
+            let share = if depth > 1 {
+                index as f64 / (depth - 1) as f64
             } else {
-                rate
+                1.0
             };
-            let drop = rng.as_deref_mut().map(|r| (block_rate, r));
-            x = groups[group].forward(x, block, s.activation, drop);
+            x = groups[group].forward(x, block, s.activation, pass, share);
         }
         let x = self.norm.forward(x);
         let cls = x.slice([0..batch, 0..1, 0..d]).reshape([batch, d]);
