@@ -39,5 +39,5 @@ pub fn fashion_mnist_mini() -> Result<Dataset> {
         bundled_file!("t10k-images-idx3-ubyte.gz"),
         bundled_file!("t10k-labels-idx1-ubyte.gz"),
     )?;
-    from_idx(BUNDLED, train, test)
+    from_idx(BUNDLED, train, test, true)
 }

@@ -1,19 +1,26 @@
-//! Image classification data: the bundled Fashion-MNIST subset and readers for IDX files.
+//! Image classification data: the bundled Fashion-MNIST subset, readers, and the loader that
+//! turns images into normalised, augmented batches.
 //!
 //! Images are kept as bytes (N × channels × H × W, row-major) with one label each; turning
-//! them into normalised, augmented Burn batches is the training side's job.
+//! them into batches happens in [`Loader`].
 
 mod bundled;
+pub mod cifar;
+pub mod folder;
 pub mod idx;
+mod loader;
+mod synthetic;
 
 use std::path::Path;
 
 use crate::error::{Error, Result};
 
 pub use bundled::BUNDLED;
+pub use loader::{batch_order, Augment, Batch, Loader, Normalization};
+pub use synthetic::{synthetic, SyntheticSpec, SYNTHETIC};
 
 /// One split: images as bytes and their labels.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Split {
     /// `len · channels · size · size` pixel bytes.
     pub pixels: Vec<u8>,
@@ -80,6 +87,9 @@ pub struct Dataset {
     pub channels: usize,
     /// Class names, indexed by label.
     pub class_names: Vec<String>,
+    /// Whether a mirrored image stays in its class (clothing, objects: yes; digits: no), which
+    /// decides whether augmentation may flip images horizontally.
+    pub mirror_invariant: bool,
     /// The training split (a search split is held out of it, never of the test split).
     pub train: Split,
     /// The test split, for final numbers only.
@@ -116,20 +126,47 @@ pub const FASHION_MNIST_CLASSES: [&str; 10] = [
     "Ankle boot",
 ];
 
-/// Opens a data set by name (`fashion-mnist-mini`, bundled in the binary) or by folder: a
-/// folder holding the four IDX files of MNIST or Fashion-MNIST (gzip or not).
+/// Opens a data set by name (`fashion-mnist-mini`, bundled in the binary; `synthetic`,
+/// generated) or by folder: the four IDX files of MNIST or Fashion-MNIST (gzip or not), the
+/// binary files of CIFAR-10 or CIFAR-100, or an image folder (class subfolders, directly or
+/// under `train/` and `val/`), resized to 32 × 32 unless the path ends in `@SIZE`
+/// (`photos@64`).
 pub fn open(name_or_path: &str) -> Result<Dataset> {
     if name_or_path == BUNDLED {
         return bundled::fashion_mnist_mini();
     }
-    let folder = Path::new(name_or_path);
+    if name_or_path == SYNTHETIC {
+        return synthetic(&SyntheticSpec::default());
+    }
+    let (path, size) = match name_or_path.rsplit_once('@') {
+        Some((path, size)) if size.parse::<usize>().is_ok() && Path::new(path).is_dir() => {
+            (path, size.parse().expect("checked"))
+        }
+        _ => (name_or_path, 32),
+    };
+    let folder = Path::new(path);
     if folder.is_dir() {
-        return open_idx_folder(folder);
+        let has_idx = ["train-images-idx3-ubyte", "train-images-idx3-ubyte.gz"]
+            .iter()
+            .any(|f| folder.join(f).is_file());
+        if has_idx {
+            return open_idx_folder(folder);
+        }
+        if cifar::is_cifar_folder(folder) {
+            return cifar::open_cifar_folder(folder);
+        }
+        if folder::is_image_folder(folder) {
+            return folder::open_image_folder(folder, size);
+        }
+        return Err(Error::InvalidData {
+            origin: folder.display().to_string(),
+            message: "holds no IDX files (train-images-idx3-ubyte[.gz]), no CIFAR binary files (test_batch.bin or test.bin), and no class subfolders of images".into(),
+        });
     }
     Err(Error::InvalidValue {
         key: "data".into(),
         message: format!(
-            "`{name_or_path}` is neither a bundled data set ({BUNDLED}) nor a folder of IDX files"
+            "`{name_or_path}` is neither a built-in data set ({BUNDLED}, {SYNTHETIC}) nor a folder (IDX, CIFAR binary or image folder)"
         ),
     })
 }
@@ -166,15 +203,18 @@ pub fn open_idx_folder(folder: &Path) -> Result<Dataset> {
         || folder.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    from_idx(&name, train, test)
+    // MNIST and Fashion-MNIST share one file format; the folder's name tells them apart.
+    let fashion = name.to_lowercase().contains("fashion");
+    from_idx(&name, train, test, fashion)
 }
 
 /// A gray-scale, 10-class data set from parsed IDX images and labels (with the label file's
-/// name for errors).
+/// name for errors): Fashion-MNIST's classes when `fashion`, else the ten digits.
 fn from_idx(
     name: &str,
     train: (idx::IdxImages, Vec<u8>, String),
     test: (idx::IdxImages, Vec<u8>, String),
+    fashion: bool,
 ) -> Result<Dataset> {
     let image_size = train.0.rows;
     let mut splits = Vec::new();
@@ -211,7 +251,12 @@ fn from_idx(
         name: name.into(),
         image_size,
         channels: 1,
-        class_names: FASHION_MNIST_CLASSES.map(String::from).to_vec(),
+        class_names: if fashion {
+            FASHION_MNIST_CLASSES.map(String::from).to_vec()
+        } else {
+            (0..10).map(|digit| digit.to_string()).collect()
+        },
+        mirror_invariant: fashion,
         train,
         test,
     })

@@ -138,7 +138,7 @@ fn bad_files_are_named_with_what_is_wrong() {
 
     let err = data::open("no-such-set").unwrap_err().to_string();
     assert!(
-        err.contains("`no-such-set` is neither a bundled data set"),
+        err.contains("`no-such-set` is neither a built-in data set"),
         "{err}"
     );
 }
@@ -175,4 +175,130 @@ fn the_search_split_is_held_out_of_training_deterministically() {
         err.contains("cannot hold out 10000 of 10000 images"),
         "{err}"
     );
+}
+
+/// `count` CIFAR records with label bytes `label_bytes`, labels cycling through `classes`.
+fn cifar_records(count: usize, label_bytes: usize, classes: u8) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for i in 0..count {
+        bytes.extend(std::iter::repeat_n(0u8, label_bytes - 1));
+        bytes.push(i as u8 % classes);
+        bytes.extend((0..3072).map(|p| ((p + i) % 251) as u8));
+    }
+    bytes
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("glit-data-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn cifar_10_and_100_binary_folders_open() {
+    let dir = scratch("cifar10");
+    for b in 1..=5 {
+        std::fs::write(
+            dir.join(format!("data_batch_{b}.bin")),
+            cifar_records(4, 1, 10),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("test_batch.bin"), cifar_records(3, 1, 10)).unwrap();
+    let set = data::open(dir.to_str().unwrap()).unwrap();
+    assert_eq!((set.image_size, set.channels, set.classes()), (32, 3, 10));
+    assert_eq!((set.train.len(), set.test.len()), (20, 3));
+    assert_eq!(set.train.pixels.len(), 20 * 3072);
+    assert_eq!(&set.train.labels[..5], &[0, 1, 2, 3, 0]);
+    assert!(set.mirror_invariant);
+
+    let dir = scratch("cifar100");
+    std::fs::write(dir.join("train.bin"), cifar_records(5, 2, 100)).unwrap();
+    std::fs::write(dir.join("test.bin"), cifar_records(2, 2, 100)).unwrap();
+    let set = data::open(dir.to_str().unwrap()).unwrap();
+    assert_eq!(
+        (set.classes(), set.train.len(), set.test.len()),
+        (100, 5, 2)
+    );
+
+    // A truncated file names itself and says what is wrong.
+    let mut cut = cifar_records(2, 2, 100);
+    cut.truncate(5000);
+    std::fs::write(dir.join("test.bin"), cut).unwrap();
+    let err = data::open(dir.to_str().unwrap()).unwrap_err().to_string();
+    assert!(
+        err.contains("test.bin") && err.contains("not a whole number"),
+        "{err}"
+    );
+    let err = data::cifar::parse_records(&cifar_records(8, 1, 10), 1, 5, "x.bin")
+        .err()
+        .expect("label 5 of 5 classes is refused")
+        .to_string();
+    assert!(
+        err.contains("x.bin: record 5 has label 5, expected below 5"),
+        "{err}"
+    );
+}
+
+#[test]
+fn image_folders_open_resized_in_both_layouts() {
+    use image::{Rgb, RgbImage};
+    let dir = scratch("folder");
+    for (split, count) in [("train", 3), ("val", 1)] {
+        for (class, colour) in [("cat", [200u8, 10, 10]), ("dog", [10, 10, 200])] {
+            let folder = dir.join(split).join(class);
+            std::fs::create_dir_all(&folder).unwrap();
+            for i in 0..count {
+                let image = RgbImage::from_pixel(40, 20 + i, Rgb(colour));
+                image.save(folder.join(format!("{i}.png"))).unwrap();
+            }
+        }
+    }
+    let set = data::open(&format!("{}@8", dir.display())).unwrap();
+    assert_eq!((set.image_size, set.channels), (8, 3));
+    assert_eq!(set.class_names, ["cat", "dog"]);
+    assert_eq!((set.train.len(), set.test.len()), (6, 2));
+    // Planar RGB: the red plane of a cat is bright, its blue plane dark.
+    assert!(set.train.pixels[..64].iter().all(|&p| p > 150));
+    assert!(set.train.pixels[128..192].iter().all(|&p| p < 50));
+
+    // One level of class folders: every fifth image becomes the test split.
+    let flat = scratch("flat");
+    for class in ["a", "b"] {
+        std::fs::create_dir_all(flat.join(class)).unwrap();
+        for i in 0..5 {
+            RgbImage::from_pixel(10, 10, Rgb([i * 40, 0, 0]))
+                .save(flat.join(class).join(format!("{i}.jpg")))
+                .unwrap();
+        }
+    }
+    let set = data::open(flat.to_str().unwrap()).unwrap();
+    assert_eq!(
+        (set.image_size, set.train.len(), set.test.len()),
+        (32, 8, 2)
+    );
+
+    // A file that does not decode names itself.
+    std::fs::write(flat.join("a").join("broken.png"), b"not a png").unwrap();
+    let err = data::open(flat.to_str().unwrap()).unwrap_err().to_string();
+    assert!(
+        err.contains("broken.png") && err.contains("PNG or JPEG"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_synthetic_set_is_deterministic_and_balanced() {
+    let a = data::open("synthetic").unwrap();
+    let b = data::open("synthetic").unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.class_counts(&a.train), vec![128; 4]);
+    let err = data::synthetic(&data::SyntheticSpec {
+        classes: 99,
+        ..Default::default()
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("99 classes"), "{err}");
 }

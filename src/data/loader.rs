@@ -1,0 +1,201 @@
+//! From bytes to Burn batches: per-channel normalisation, training augmentation (random crop
+//! with zero padding, horizontal flip), batch orders shuffled from a seeded stream.
+
+use burn::tensor::backend::Backend;
+use burn::tensor::{Int, Tensor, TensorData};
+use rand::seq::SliceRandom;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use super::{Dataset, Split};
+use crate::rng::SearchRng;
+
+/// Per-channel mean and standard deviation of pixel values scaled to [0, 1].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Normalization {
+    /// Mean of each channel.
+    pub mean: Vec<f32>,
+    /// Standard deviation of each channel.
+    pub std: Vec<f32>,
+}
+
+impl Normalization {
+    /// The statistics of `split`'s images, which have `channels` channels. Computed from the
+    /// training split, so test data never informs training.
+    pub fn of(split: &Split, channels: usize) -> Self {
+        let per_image = split.pixels.len() / split.len().max(1);
+        let plane = per_image / channels.max(1);
+        let mut sum = vec![0f64; channels];
+        let mut squares = vec![0f64; channels];
+        for image in split.pixels.chunks_exact(per_image.max(1)) {
+            for (channel, values) in image.chunks_exact(plane.max(1)).enumerate() {
+                for &byte in values {
+                    let value = byte as f64 / 255.0;
+                    sum[channel] += value;
+                    squares[channel] += value * value;
+                }
+            }
+        }
+        let count = (split.len() * plane).max(1) as f64;
+        let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
+        let std = squares
+            .iter()
+            .zip(&mean)
+            .map(|(sq, m)| ((sq / count - m * m).max(0.0).sqrt().max(1e-3)) as f32)
+            .collect();
+        Normalization {
+            mean: mean.into_iter().map(|m| m as f32).collect(),
+            std,
+        }
+    }
+}
+
+/// Training augmentation. The default is the CIFAR-style recipe scaled to small images.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Augment {
+    /// Zero padding on each side before a random crop back to the original size; 0: no crop.
+    pub crop_padding: usize,
+    /// Mirror half the images horizontally (only where the data set is mirror-invariant).
+    pub flip: bool,
+}
+
+impl Default for Augment {
+    fn default() -> Self {
+        Augment {
+            crop_padding: 2,
+            flip: true,
+        }
+    }
+}
+
+impl Augment {
+    /// No augmentation at all.
+    pub fn none() -> Self {
+        Augment {
+            crop_padding: 0,
+            flip: false,
+        }
+    }
+}
+
+/// One batch on a device: normalised images `[B, C, H, W]` and labels `[B]`.
+pub struct Batch<B: Backend> {
+    /// Normalised images.
+    pub images: Tensor<B, 4>,
+    /// Class labels.
+    pub labels: Tensor<B, 1, Int>,
+    /// The labels on the host, for accuracy without a device round trip.
+    pub label_values: Vec<u8>,
+}
+
+/// Turns a data set's images into batches: the shape, the normalisation, and whether flips
+/// are allowed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Loader {
+    /// Channels per image.
+    pub channels: usize,
+    /// Height and width.
+    pub image_size: usize,
+    /// Per-channel statistics applied to every batch.
+    pub normalization: Normalization,
+    /// Whether horizontal flips keep labels right.
+    pub mirror_invariant: bool,
+}
+
+impl Loader {
+    /// A loader for `dataset`, normalised with its training split's statistics.
+    pub fn for_dataset(dataset: &Dataset) -> Self {
+        Loader {
+            channels: dataset.channels,
+            image_size: dataset.image_size,
+            normalization: Normalization::of(&dataset.train, dataset.channels),
+            mirror_invariant: dataset.mirror_invariant,
+        }
+    }
+
+    /// The images at `indices` of `split` as a batch on `device`; augmented when `augment`
+    /// carries a recipe and the stream its random choices come from.
+    pub fn batch<B: Backend>(
+        &self,
+        split: &Split,
+        indices: &[usize],
+        augment: Option<(&Augment, &mut SearchRng)>,
+        device: &B::Device,
+    ) -> Batch<B> {
+        let (c, size) = (self.channels, self.image_size);
+        let per_image = c * size * size;
+        let mut values = Vec::with_capacity(indices.len() * per_image);
+        let mut augment = augment;
+        for &index in indices {
+            let image = &split.pixels[index * per_image..(index + 1) * per_image];
+            let (dy, dx, flip) = match augment.as_mut() {
+                Some((recipe, rng)) => {
+                    let pad = recipe.crop_padding as i64;
+                    let mut shift = || rng.random_range(-pad..=pad) as isize;
+                    let (dy, dx) = (shift(), shift());
+                    let flip = recipe.flip && self.mirror_invariant && rng.random_bool(0.5);
+                    (dy, dx, flip)
+                }
+                None => (0, 0, false),
+            };
+            self.push_image(&mut values, image, dy, dx, flip);
+        }
+        let labels: Vec<u8> = indices.iter().map(|&i| split.labels[i]).collect();
+        let images = Tensor::from_data(
+            TensorData::new(values, [indices.len(), c, size, size]),
+            device,
+        );
+        let label_data: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+        Batch {
+            images,
+            labels: Tensor::from_data(TensorData::new(label_data, [indices.len()]), device),
+            label_values: labels,
+        }
+    }
+
+    /// Appends one normalised image, shifted by (`dy`, `dx`) with zeros (after
+    /// normalisation: the mean) filling in, and mirrored when `flip`. A shift within the
+    /// padding is the same as padding then cropping.
+    fn push_image(&self, out: &mut Vec<f32>, image: &[u8], dy: isize, dx: isize, flip: bool) {
+        let size = self.image_size as isize;
+        let plane = (size * size) as usize;
+        for channel in 0..self.channels {
+            let mean = self.normalization.mean[channel];
+            let std = self.normalization.std[channel];
+            let pixels = &image[channel * plane..(channel + 1) * plane];
+            for y in 0..size {
+                for x in 0..size {
+                    let source_x = if flip { size - 1 - x } else { x } + dx;
+                    let source_y = y + dy;
+                    let inside = (0..size).contains(&source_x) && (0..size).contains(&source_y);
+                    let value = if inside {
+                        pixels[(source_y * size + source_x) as usize] as f32 / 255.0
+                    } else {
+                        0.0 // zero padding, as torchvision's RandomCrop(padding=…)
+                    };
+                    out.push((value - mean) / std);
+                }
+            }
+        }
+    }
+}
+
+/// Splits `0..len` into batches of `batch_size`: shuffled from `rng` when given, in order
+/// otherwise; a last, smaller batch is kept unless `drop_last`.
+pub fn batch_order(
+    len: usize,
+    batch_size: usize,
+    rng: Option<&mut SearchRng>,
+    drop_last: bool,
+) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..len).collect();
+    if let Some(rng) = rng {
+        order.shuffle(rng);
+    }
+    order
+        .chunks(batch_size.max(1))
+        .filter(|chunk| !drop_last || chunk.len() == batch_size)
+        .map(<[usize]>::to_vec)
+        .collect()
+}
