@@ -66,6 +66,14 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Training produced a non-finite loss; the last checkpoint is untouched.
+    #[error("training diverged at step {step}: {message} (lower the learning rate or clip gradients; the last checkpoint is intact)")]
+    Diverged {
+        /// The step that failed.
+        step: usize,
+        /// What was seen.
+        message: String,
+    },
 }
 
 /// The library's result type.

@@ -6,3 +6,4 @@ mod data;
 mod model;
 mod space_operators;
 mod space_sizes;
+mod train;

@@ -1,0 +1,120 @@
+//! The training recipe: DeiT's (as GLiT retrains with it), scaled to small data where the
+//! reference's numbers assume ImageNet. Defaults live here and only here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Augment;
+use crate::error::{Error, Result};
+
+/// How a network (supernet or standalone) is trained. Unknown keys in JSON are errors.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Passes over the training split.
+    pub epochs: usize,
+    /// Images per step.
+    pub batch_size: usize,
+    /// Peak learning rate (the released recipe: 5e-4 × 1024 / 512 = 1e-3).
+    pub lr: f64,
+    /// Learning rate the cosine ends at.
+    pub min_lr: f64,
+    /// Learning rate warm-up starts from.
+    pub warmup_lr: f64,
+    /// Epochs of linear warm-up (fractions allowed; DeiT: 5 of 300).
+    pub warmup_epochs: f64,
+    /// AdamW's decoupled weight decay, except on norms, biases, positions and the cls token.
+    pub weight_decay: f64,
+    /// AdamW's first-moment decay.
+    pub beta1: f64,
+    /// AdamW's second-moment decay.
+    pub beta2: f64,
+    /// AdamW's denominator epsilon.
+    pub epsilon: f64,
+    /// Label smoothing of the cross-entropy loss.
+    pub label_smoothing: f64,
+    /// Largest global gradient norm; larger gradients are scaled down. `None`: no clipping.
+    pub clip_grad_norm: Option<f64>,
+    /// Drop-path rate of the last block (rising linearly from 0 at the first).
+    pub drop_path: f64,
+    /// Training augmentation.
+    pub augment: Augment,
+    /// Write a mid-epoch checkpoint every this many steps (0: only at the end of epochs).
+    pub checkpoint_every_steps: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 10,
+            batch_size: 128,
+            lr: 1e-3,
+            min_lr: 1e-5,
+            warmup_lr: 1e-6,
+            warmup_epochs: 1.0,
+            weight_decay: 0.05,
+            beta1: 0.9,
+            beta2: 0.999,
+            epsilon: 1e-8,
+            label_smoothing: 0.1,
+            clip_grad_norm: Some(1.0),
+            drop_path: 0.1,
+            augment: Augment::default(),
+            checkpoint_every_steps: 0,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks every value, naming the first bad key.
+    pub fn check(&self) -> Result<()> {
+        let bad = |key: &str, message: &str| {
+            Err(Error::InvalidValue {
+                key: key.into(),
+                message: message.into(),
+            })
+        };
+        let unit = |x: f64| (0.0..1.0).contains(&x);
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        for (key, value) in [
+            ("lr", self.lr),
+            ("min_lr", self.min_lr),
+            ("warmup_lr", self.warmup_lr),
+        ] {
+            if !(value.is_finite() && value >= 0.0) {
+                return bad(key, "must be a finite number ≥ 0");
+            }
+        }
+        if !(self.warmup_epochs.is_finite() && self.warmup_epochs >= 0.0) {
+            return bad("warmup_epochs", "must be a finite number ≥ 0");
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return bad("weight_decay", "must be a finite number ≥ 0");
+        }
+        if !unit(self.beta1) || !unit(self.beta2) {
+            return bad("beta1/beta2", "must lie in [0, 1)");
+        }
+        if self.epsilon.is_nan() || self.epsilon <= 0.0 {
+            return bad("epsilon", "must be > 0");
+        }
+        if !unit(self.label_smoothing) {
+            return bad("label_smoothing", "must lie in [0, 1)");
+        }
+        if !unit(self.drop_path) {
+            return bad("drop_path", "must lie in [0, 1)");
+        }
+        if matches!(self.clip_grad_norm, Some(n) if n.is_nan() || n <= 0.0) {
+            return bad("clip_grad_norm", "must be > 0 (or null for no clipping)");
+        }
+        Ok(())
+    }
+
+    /// Reads a recipe from JSON; missing keys take their defaults.
+    pub fn from_json(text: &str, origin: &str) -> Result<Self> {
+        let config: TrainConfig =
+            serde_json::from_str(text).map_err(|e| Error::json(origin, &e))?;
+        config.check()?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,25 @@
+//! Every loop over data: SPOS supernet training, standalone training (the same loop with a
+//! fixed architecture), BatchNorm recalibration, scoring, evaluation; and checkpoints.
+//! Depends on `model/` and `data/`; nothing here defines layers.
+
+mod checkpoint;
+mod config;
+mod evaluate;
+mod loss;
+mod metrics;
+mod optimizer;
+mod progress;
+mod sampler;
+mod schedule;
+mod trainer;
+
+pub use checkpoint::CheckpointFile;
+pub use config::TrainConfig;
+pub use evaluate::{accuracy, recalibrate, score, ScoreConfig};
+pub use loss::{correct, smoothed_cross_entropy};
+pub use metrics::{write_csv, EpochMetrics};
+pub use optimizer::{decays, AdamW};
+pub use progress::{clock, ProgressBar};
+pub use sampler::{Constrained, Fixed, FlopsBins, FromFn, Sampler, Uniform};
+pub use schedule::Schedule;
+pub use trainer::{describe, Outputs, TrainData, Trainer, FORMAT};

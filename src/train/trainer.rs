@@ -1,0 +1,462 @@
+//! The SPOS training loop, for supernets and standalone networks alike: each step draws an
+//! architecture from a sampler and trains that path. Every random choice of epoch e comes
+//! from one stream seeded by (seed, e); a checkpoint records the position and that stream's
+//! state, so a resumed run takes exactly the steps an uninterrupted one would.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::{AutodiffModule, Module};
+use burn::optim::GradientsParams;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::ElementConversion;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+use super::checkpoint::CheckpointFile;
+use super::config::TrainConfig;
+use super::evaluate::accuracy;
+use super::loss::{correct, smoothed_cross_entropy};
+use super::metrics::{write_csv, EpochMetrics};
+use super::optimizer::AdamW;
+use super::progress::{clock, ProgressBar};
+use super::sampler::Sampler;
+use super::schedule::Schedule;
+use crate::data::{batch_order, Loader, Split};
+use crate::error::{Error, Result};
+use crate::model::{load_state, state_of, Pass, SharingPlan, Supernet};
+use crate::rng::SearchRng;
+use crate::space::{Arch, Space};
+
+/// Where a run stands, and the running totals of the epoch in progress.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Position {
+    /// Epochs finished.
+    epoch: usize,
+    /// Steps taken in the epoch in progress.
+    batch: usize,
+    /// Steps taken in the run.
+    step: usize,
+    /// The epoch stream's state after `batch` steps (None at an epoch's start).
+    stream: Option<SearchRng>,
+    loss_sum: f64,
+    hits: usize,
+    seen: usize,
+    seconds: f64,
+}
+
+/// Where a run writes: a checkpoint after every epoch (and every
+/// `checkpoint_every_steps`), and the metrics CSV.
+#[derive(Clone, Debug, Default)]
+pub struct Outputs {
+    /// The checkpoint file, replaced atomically each time.
+    pub checkpoint: Option<PathBuf>,
+    /// The metrics CSV, rewritten atomically after each epoch.
+    pub metrics: Option<PathBuf>,
+    /// No progress bar and no per-epoch line on stderr.
+    pub quiet: bool,
+}
+
+/// What a training run reads: the loader, the training split, and an optional split to
+/// evaluate after each epoch (standalone networks only; a supernet has no single accuracy).
+pub struct TrainData<'a> {
+    /// Turns images into batches.
+    pub loader: &'a Loader,
+    /// Images to train on.
+    pub train: &'a Split,
+    /// Images to evaluate on after each epoch.
+    pub eval: Option<&'a Split>,
+}
+
+/// A network being trained, its optimiser, and where the run stands.
+pub struct Trainer<B: AutodiffBackend> {
+    net: Supernet<B>,
+    optimizer: AdamW<B>,
+    config: TrainConfig,
+    seed: u64,
+    position: Position,
+    history: Vec<EpochMetrics>,
+    data_fingerprint: Option<String>,
+    device: B::Device,
+}
+
+impl<B: AutodiffBackend> Trainer<B> {
+    /// Starts training `net` (on an autodiff `device`) with `config`; `seed` drives data
+    /// order, augmentation, sampling and drop path.
+    pub fn new(
+        net: Supernet<B>,
+        config: TrainConfig,
+        seed: u64,
+        device: &B::Device,
+    ) -> Result<Self> {
+        config.check()?;
+        Ok(Trainer {
+            net,
+            optimizer: AdamW::default(),
+            config,
+            seed,
+            position: Position::default(),
+            history: Vec::new(),
+            data_fingerprint: None,
+            device: device.clone(),
+        })
+    }
+
+    /// The network as it stands.
+    pub fn net(&self) -> &Supernet<B> {
+        &self.net
+    }
+
+    /// The network without autodiff, for scoring and testing.
+    pub fn inference_net(&self) -> Supernet<B::InnerBackend> {
+        self.net.valid()
+    }
+
+    /// The recipe.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Epochs finished.
+    pub fn epochs_done(&self) -> usize {
+        self.position.epoch
+    }
+
+    /// Optimiser steps taken.
+    pub fn steps_done(&self) -> usize {
+        self.position.step
+    }
+
+    /// One row per finished epoch.
+    pub fn history(&self) -> &[EpochMetrics] {
+        &self.history
+    }
+
+    /// Trains until `config.epochs` epochs are done (continuing where a resumed run stopped),
+    /// drawing each step's architecture from `sampler`. Writes the checkpoint and metrics
+    /// after each epoch. Returns the metrics of every epoch of the run.
+    pub fn fit(
+        &mut self,
+        data: &TrainData,
+        sampler: &mut dyn Sampler,
+        outputs: &Outputs,
+    ) -> Result<Vec<EpochMetrics>> {
+        self.check_data(data.train)?;
+        while self.position.epoch < self.config.epochs {
+            let metrics = self.train_epoch(data, sampler, outputs)?;
+            if !outputs.quiet {
+                eprintln!("{}", describe(&metrics, self.config.epochs));
+            }
+        }
+        Ok(self.history.clone())
+    }
+
+    /// Trains one epoch (or the rest of one, after a mid-epoch resume).
+    pub fn train_epoch(
+        &mut self,
+        data: &TrainData,
+        sampler: &mut dyn Sampler,
+        outputs: &Outputs,
+    ) -> Result<EpochMetrics> {
+        self.check_data(data.train)?;
+        let batch_size = self.config.batch_size;
+        let steps_per_epoch = data.train.len() / batch_size;
+        if steps_per_epoch == 0 {
+            return Err(Error::InvalidValue {
+                key: "batch_size".into(),
+                message: format!(
+                    "{batch_size} is more than the {} training images",
+                    data.train.len()
+                ),
+            });
+        }
+        let schedule = Schedule::new(&self.config, steps_per_epoch);
+        let epoch = self.position.epoch;
+        let mut stream = epoch_stream(self.seed, epoch);
+        let order = batch_order(data.train.len(), batch_size, Some(&mut stream), true);
+        if let Some(saved) = self.position.stream.take() {
+            stream = saved;
+        }
+        let first = self.position.batch;
+        let label = format!("epoch {}/{}", epoch + 1, self.config.epochs);
+        let mut bar = ProgressBar::new(label, steps_per_epoch, outputs.quiet);
+        let started = Instant::now();
+        let seconds_before = self.position.seconds;
+        let mut lr = schedule.lr_at(self.position.step);
+        for indices in &order[first..] {
+            lr = schedule.lr_at(self.position.step);
+            self.step(data, sampler, indices, lr, &mut stream)?;
+            self.position.seconds = seconds_before + started.elapsed().as_secs_f64();
+            let p = &self.position;
+            let seen = p.seen.max(1) as f64;
+            bar.update(
+                p.batch,
+                first,
+                (p.batch - first) * batch_size,
+                p.loss_sum / seen,
+                p.hits as f64 / seen,
+            );
+            let every = self.config.checkpoint_every_steps;
+            if every > 0 && p.step.is_multiple_of(every) && p.batch < steps_per_epoch {
+                self.position.stream = Some(stream.clone());
+                self.save_to(outputs)?;
+                self.position.stream = None;
+            }
+        }
+        bar.finish();
+        let eval_accuracy = match data.eval {
+            Some(split) if self.net.space().size_exact() == Some(1) => {
+                let arch = self.net.space().canonical_arch();
+                let net = self.net.valid();
+                let device = net.devices()[0].clone();
+                Some(accuracy(
+                    &net,
+                    &arch,
+                    data.loader,
+                    split,
+                    batch_size,
+                    &device,
+                )?)
+            }
+            _ => None,
+        };
+        let p = &self.position;
+        let metrics = EpochMetrics {
+            epoch: epoch + 1,
+            step: p.step,
+            lr,
+            train_loss: p.loss_sum / p.seen.max(1) as f64,
+            train_accuracy: p.hits as f64 / p.seen.max(1) as f64,
+            eval_accuracy,
+            images_per_second: p.seen as f64 / p.seconds.max(1e-9),
+            seconds: p.seconds,
+        };
+        self.history.push(metrics.clone());
+        self.position = Position {
+            epoch: epoch + 1,
+            step: p.step,
+            ..Position::default()
+        };
+        self.save_to(outputs)?;
+        if let Some(path) = &outputs.metrics {
+            write_csv(path, &self.history)?;
+        }
+        Ok(metrics)
+    }
+
+    /// One optimiser step on the images at `indices` along a sampled architecture.
+    fn step(
+        &mut self,
+        data: &TrainData,
+        sampler: &mut dyn Sampler,
+        indices: &[usize],
+        lr: f64,
+        stream: &mut SearchRng,
+    ) -> Result<()> {
+        let arch = sampler.sample(self.net.space(), stream)?;
+        let config = &self.config;
+        let augment = Some((&config.augment, &mut *stream));
+        let batch = data
+            .loader
+            .batch::<B>(data.train, indices, augment, &self.device);
+        let mut pass = Pass::Train {
+            drop_path: config.drop_path,
+            rng: stream,
+        };
+        let logits = self.net.forward_pass(batch.images, &arch, &mut pass)?;
+        let hits = correct(logits.clone().detach(), &batch.label_values);
+        let loss = smoothed_cross_entropy(logits, &batch.label_values, config.label_smoothing);
+        let loss_value: f64 = loss.clone().into_scalar().elem();
+        if !loss_value.is_finite() {
+            return Err(Error::Diverged {
+                step: self.position.step,
+                message: format!("the loss is {loss_value} on architecture {arch}"),
+            });
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &self.net);
+        let (net, _norm) = self.optimizer.step(self.net.clone(), grads, lr, config);
+        self.net = net;
+        let p = &mut self.position;
+        p.batch += 1;
+        p.step += 1;
+        p.loss_sum += loss_value * indices.len() as f64;
+        p.hits += hits;
+        p.seen += indices.len();
+        Ok(())
+    }
+
+    fn check_data(&mut self, train: &Split) -> Result<()> {
+        let fingerprint = fingerprint(train);
+        match &self.data_fingerprint {
+            Some(expected) if *expected != fingerprint => Err(Error::InvalidValue {
+                key: "data".into(),
+                message: format!(
+                    "the run was trained on other data (fingerprint {expected}, now {fingerprint}); resume it with the same data set and search split"
+                ),
+            }),
+            _ => {
+                self.data_fingerprint = Some(fingerprint);
+                Ok(())
+            }
+        }
+    }
+
+    fn save_to(&self, outputs: &Outputs) -> Result<()> {
+        match &outputs.checkpoint {
+            Some(path) => self.save(path),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the weights, BatchNorm statistics, optimiser moments, position, stream state,
+    /// recipe and history to `path`, atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut file = CheckpointFile::default();
+        for (name, tensor) in state_of::<B, _>(&self.net) {
+            file.tensors.insert(format!("model.{name}"), tensor);
+        }
+        let (moments, steps) = self.optimizer.state();
+        for (name, tensor) in moments {
+            file.tensors.insert(format!("adamw.{name}"), tensor);
+        }
+        let json = |value: &dyn erased::Json| value.to_json();
+        let meta = &mut file.metadata;
+        meta.insert("format".into(), FORMAT.into());
+        meta.insert("space".into(), self.net.space().to_json());
+        meta.insert("plan".into(), json(self.net.plan()));
+        meta.insert("config".into(), json(&self.config));
+        meta.insert("seed".into(), self.seed.to_string());
+        meta.insert("position".into(), json(&self.position));
+        meta.insert("history".into(), json(&self.history));
+        meta.insert("adamw_steps".into(), json(&steps));
+        if let Some(fingerprint) = &self.data_fingerprint {
+            meta.insert("data".into(), fingerprint.clone());
+        }
+        file.write(path)
+    }
+
+    /// Continues the run a checkpoint at `path` recorded, on the autodiff `device`.
+    pub fn resume(path: &Path, device: &B::Device) -> Result<Self> {
+        let file = CheckpointFile::read(path)?;
+        let origin = path.display().to_string();
+        let format = file.entry("format", path)?;
+        if format != FORMAT {
+            return Err(Error::InvalidData {
+                origin,
+                message: format!("checkpoint format `{format}`, this glit reads `{FORMAT}`"),
+            });
+        }
+        let parse = |key: &str| -> Result<serde_json::Value> {
+            serde_json::from_str(file.entry(key, path)?)
+                .map_err(|e| Error::json(format!("{origin} (metadata `{key}`)"), &e))
+        };
+        let typed = |key: &str| parse(key);
+        let space: Space = from_value(typed("space")?, &origin, "space")?;
+        let plan: SharingPlan = from_value(typed("plan")?, &origin, "plan")?;
+        let config: TrainConfig = from_value(typed("config")?, &origin, "config")?;
+        let position: Position = from_value(typed("position")?, &origin, "position")?;
+        let history = from_value(typed("history")?, &origin, "history")?;
+        let steps = from_value(typed("adamw_steps")?, &origin, "adamw_steps")?;
+        let seed: u64 = file
+            .entry("seed", path)?
+            .parse()
+            .map_err(|_| Error::InvalidData {
+                origin: origin.clone(),
+                message: "metadata `seed` is not a whole number".into(),
+            })?;
+        // The fresh weights are overwritten; any seed would do.
+        let net = Supernet::new(&space, &plan, &mut SearchRng::seed_from_u64(0), device);
+        let net = load_state(net, &file.with_prefix("model"), &origin)?;
+        let inner: Supernet<B::InnerBackend> = net.valid();
+        let inner_device = inner.devices()[0].clone();
+        let optimizer = AdamW::from_state(&file.with_prefix("adamw"), &steps, &inner_device)
+            .map_err(|message| Error::InvalidData {
+                origin: origin.clone(),
+                message,
+            })?;
+        Ok(Trainer {
+            net,
+            optimizer,
+            config,
+            seed,
+            position,
+            history,
+            data_fingerprint: file.metadata.get("data").cloned(),
+            device: device.clone(),
+        })
+    }
+
+    /// Raises the number of epochs (to continue a finished run); the schedule stretches
+    /// accordingly from the current step.
+    pub fn extend_to(&mut self, epochs: usize) {
+        self.config.epochs = self.config.epochs.max(epochs);
+    }
+}
+
+/// The checkpoint format this version writes and reads.
+pub const FORMAT: &str = "glit-checkpoint-1";
+
+/// The stream of epoch `epoch` of a run seeded `seed`: independent streams of one key.
+fn epoch_stream(seed: u64, epoch: usize) -> SearchRng {
+    let mut stream = SearchRng::seed_from_u64(seed);
+    stream.set_stream(epoch as u64);
+    stream
+}
+
+/// A short digest of a training split (count and FNV-1a of labels and pixels), so a resume
+/// on other data is caught.
+fn fingerprint(split: &Split) -> String {
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for &byte in split.labels.iter().chain(split.pixels.iter()) {
+        hash = (hash ^ byte as u64).wrapping_mul(0x100000001b3);
+    }
+    format!("{}:{hash:016x}", split.len())
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    origin: &str,
+    key: &str,
+) -> Result<T> {
+    serde_json::from_value(value)
+        .map_err(|e| Error::json(format!("{origin} (metadata `{key}`)"), &e))
+}
+
+/// The line printed after each epoch.
+pub fn describe(m: &EpochMetrics, epochs: usize) -> String {
+    let eval = m
+        .eval_accuracy
+        .map_or(String::new(), |a| format!(", eval {:.2}%", a * 100.0));
+    format!(
+        "epoch {}/{epochs}: loss {:.4}, train {:.2}%{eval}, {:.1} img/s, {}",
+        m.epoch,
+        m.train_loss,
+        m.train_accuracy * 100.0,
+        m.images_per_second,
+        clock(m.seconds)
+    )
+}
+
+/// Serialising the various metadata values through one helper.
+mod erased {
+    /// Anything that serialises to JSON.
+    pub trait Json {
+        fn to_json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> String {
+            serde_json::to_string(self).expect("metadata serialises")
+        }
+    }
+}
+
+/// The single architecture of a one-arch space.
+trait CanonicalArch {
+    fn canonical_arch(&self) -> Arch;
+}
+
+impl CanonicalArch for Space {
+    fn canonical_arch(&self) -> Arch {
+        self.sample(&mut SearchRng::seed_from_u64(0))
+    }
+}
