@@ -4,6 +4,7 @@
 //! through the binary.
 
 mod report;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 use std::path::Path;
@@ -61,6 +62,62 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train a supernet (SPOS) or, with --arch, one architecture from scratch, into a run
+    /// directory that holds the checkpoint, the metrics CSV and run.json.
+    Train {
+        /// Data: `fashion-mnist-mini` (bundled) or a folder of MNIST-style IDX files.
+        #[arg(long, default_value = "fashion-mnist-mini")]
+        data: String,
+        /// A preset (`micro` sizes itself to the data) or a space JSON file.
+        #[arg(long, default_value = "micro")]
+        preset: String,
+        /// Train this architecture alone (`baseline`: the all-global one; a built-in name, a
+        /// compact form or a JSON file) instead of the supernet.
+        #[arg(long)]
+        arch: Option<String>,
+        /// Supernet sampling: `uniform` or `flops-bins:N` (SPOS).
+        #[arg(long, default_value = "uniform")]
+        sampler: String,
+        /// Training images held out for scoring candidates (supernet runs).
+        #[arg(long, default_value_t = 1000)]
+        search_split: usize,
+        /// Seed of every random choice in the run.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// A training recipe as JSON (missing keys keep their defaults).
+        #[arg(long)]
+        config: Option<std::path::PathBuf>,
+        /// Override one recipe key, e.g. `--set epochs=3 --set lr=5e-4`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// The run directory.
+        #[arg(long, default_value = "runs/train")]
+        out: std::path::PathBuf,
+        /// Continue the run in `--out` from its checkpoint, with its own run.json.
+        #[arg(long)]
+        resume: bool,
+        /// No progress bar or per-epoch lines.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Score architectures with a trained supernet: BatchNorm recalibration on training
+    /// batches, then accuracy on the run's search split.
+    Score {
+        /// A supernet run directory written by `glit train`.
+        run: std::path::PathBuf,
+        /// Architectures to score (names, compact forms or JSON files).
+        #[arg(long = "arch")]
+        archs: Vec<String>,
+        /// Also score this many random architectures.
+        #[arg(long, default_value_t = 0)]
+        random: usize,
+        /// Seed of the random architectures.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs one parsed command and returns what it prints.
@@ -108,6 +165,47 @@ pub fn run(cli: Cli) -> Result<String> {
             }
             Ok(out)
         }
+        Command::Train {
+            data,
+            preset,
+            arch,
+            sampler,
+            search_split,
+            seed,
+            config,
+            sets,
+            out,
+            resume,
+            quiet,
+        } => {
+            let run = if resume {
+                train::load_run(&out)?
+            } else {
+                let dataset = crate::data::open(&data)?;
+                let space = train::space_for(&preset, &dataset)?;
+                let arch = arch.map(|text| open_arch_in(&text, &space)).transpose()?;
+                train::TrainRun {
+                    data,
+                    preset,
+                    search_split: if arch.is_some() { 0 } else { search_split },
+                    arch,
+                    sampler,
+                    seed,
+                    config: train::recipe(config.as_deref(), &sets)?,
+                }
+            };
+            train::train(&run, &out, resume, quiet)
+        }
+        Command::Score {
+            run,
+            archs,
+            random,
+            seed,
+            json,
+        } => {
+            let scored = train::score(&run, &archs, random, seed)?;
+            Ok(report::score_table(&scored, json))
+        }
     }
 }
 
@@ -119,6 +217,30 @@ pub fn open_space(name_or_path: &str) -> Result<Space> {
     } else {
         presets::preset(name_or_path)
     }
+}
+
+/// An architecture of `space`: `baseline` (its all-global one), a built-in name, a compact
+/// form or a JSON file; checked against the space.
+pub fn open_arch_in(text: &str, space: &Space) -> Result<Arch> {
+    let arch = if text == "baseline" {
+        space.baseline()?
+    } else if preset_of(text).is_some() {
+        presets::named_arch(text)?
+    } else if text.contains('(') {
+        text.parse()?
+    } else if Path::new(text).exists() || text.ends_with(".json") {
+        Arch::load(Path::new(text))?
+    } else {
+        return Err(Error::UnknownArch {
+            name: text.into(),
+            known: format!(
+                "baseline, {}",
+                presets::NAMED_ARCHS.map(|(n, _)| n).join(", ")
+            ),
+        });
+    };
+    space.check(&arch)?;
+    space.canonical(&arch)
 }
 
 /// An architecture (built-in name, JSON file or compact form) and the space it is costed in.

@@ -102,3 +102,31 @@ pub fn cost_json(space: &Space, arch: &Arch, costs: &[Cost]) -> String {
     });
     serde_json::to_string_pretty(&document).expect("plain values serialise") + "\n"
 }
+
+/// Scored architectures, best first: a table, or JSON lines.
+pub fn score_table(scored: &[super::train::Scored], json: bool) -> String {
+    let mut sorted: Vec<_> = scored.iter().collect();
+    sorted.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out = String::new();
+    if json {
+        for s in sorted {
+            out.push_str(&serde_json::to_string(s).expect("a score serialises"));
+            out.push('\n');
+        }
+        return out;
+    }
+    out.push_str(&format!(
+        "{:>7} {:>9} {:>10}  architecture\n",
+        "score", "MFLOPs", "params"
+    ));
+    for s in sorted {
+        out.push_str(&format!(
+            "{:>6.2}% {:>9.2} {:>10}  {}\n",
+            s.score * 100.0,
+            s.mflops,
+            thousands(s.params),
+            s.arch
+        ));
+    }
+    out
+}

@@ -1,0 +1,277 @@
+//! `glit train` and `glit score`: train a supernet or a standalone network on a data set into
+//! a run directory (resumable), and score architectures with a trained supernet's weights.
+
+use std::path::{Path, PathBuf};
+
+use burn::{Dispatch, DispatchDevice};
+use serde::{Deserialize, Serialize};
+
+use super::{open_arch_in, open_space};
+use crate::data::{self, Dataset, Loader, Split};
+use crate::error::{Error, Result};
+use crate::model::{SharingPlan, Supernet};
+use crate::rng;
+use crate::space::cost::Convention;
+use crate::space::presets;
+use crate::space::{Arch, Space};
+use crate::train::{
+    self, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig, TrainData, Trainer, Uniform,
+};
+
+/// What `glit train` was asked to do, saved as `run.json` so `--resume` repeats it exactly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainRun {
+    /// Data set name or folder.
+    pub data: String,
+    /// Preset name or space JSON file; `micro` is sized to the data.
+    pub preset: String,
+    /// The architecture trained standalone; `None` trains the supernet.
+    pub arch: Option<Arch>,
+    /// `uniform` or `flops-bins:N` (supernet only).
+    pub sampler: String,
+    /// Training images held out as the search split (supernet runs; scores use it).
+    pub search_split: usize,
+    /// Seed of everything random in the run.
+    pub seed: u64,
+    /// The recipe, after `--config` and `--set`.
+    pub config: TrainConfig,
+}
+
+/// The files of a run directory.
+pub fn run_file(dir: &Path) -> PathBuf {
+    dir.join("run.json")
+}
+
+/// The checkpoint of a run directory.
+pub fn checkpoint_file(dir: &Path) -> PathBuf {
+    dir.join("checkpoint.safetensors")
+}
+
+/// A recipe from defaults, a JSON file, then `key=value` overrides (values parsed as JSON,
+/// else taken as strings). An unknown key or a wrong type names the key.
+pub fn recipe(config: Option<&Path>, sets: &[String]) -> Result<TrainConfig> {
+    let mut value = match config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            let parsed = TrainConfig::from_json(&text, &path.display().to_string())?;
+            serde_json::to_value(parsed).expect("a recipe serialises")
+        }
+        None => serde_json::to_value(TrainConfig::default()).expect("a recipe serialises"),
+    };
+    for set in sets {
+        let (key, raw) = set.split_once('=').ok_or_else(|| Error::InvalidValue {
+            key: "--set".into(),
+            message: format!("`{set}` is not key=value"),
+        })?;
+        let parsed =
+            serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.into()));
+        let map = value.as_object_mut().expect("a recipe is a map");
+        if !map.contains_key(key) {
+            let known: Vec<&str> = map.keys().map(String::as_str).collect();
+            return Err(Error::InvalidValue {
+                key: key.into(),
+                message: format!("no such training option (known: {})", known.join(", ")),
+            });
+        }
+        let old = map.insert(key.into(), parsed);
+        let config: std::result::Result<TrainConfig, _> = serde_json::from_value(value.clone());
+        if let Err(e) = config {
+            return Err(Error::InvalidValue {
+                key: key.into(),
+                message: format!(
+                    "`{raw}` does not fit: {e} (was {})",
+                    old.unwrap_or_default()
+                ),
+            });
+        }
+    }
+    let config: TrainConfig = serde_json::from_value(value).expect("checked above");
+    config.check()?;
+    Ok(config)
+}
+
+/// The space of a run, sized to the data when the preset is `micro`; other presets must
+/// match the data's image size, channels and classes.
+pub fn space_for(preset: &str, data: &Dataset) -> Result<Space> {
+    let space = if preset == "micro" {
+        presets::micro(data.image_size, data.channels, data.classes())?
+    } else {
+        open_space(preset)?
+    };
+    let s = space.skeleton();
+    if (s.image_size, s.channels, s.classes) != (data.image_size, data.channels, data.classes()) {
+        return Err(Error::InvalidValue {
+            key: "--preset".into(),
+            message: format!(
+                "`{preset}` takes {}×{} images with {} channels and {} classes; `{}` has {}×{}, {} channels, {} classes (use `micro`, which sizes itself to the data)",
+                s.image_size, s.image_size, s.channels, s.classes, data.name,
+                data.image_size, data.image_size, data.channels, data.classes()
+            ),
+        });
+    }
+    Ok(space)
+}
+
+/// The training and search splits of a run: the search split held out with the run's seed.
+pub fn splits(run: &TrainRun, data: &Dataset) -> Result<(Split, Split)> {
+    if run.search_split == 0 {
+        return Ok((data.train.clone(), Split::default()));
+    }
+    data.train.hold_out(run.search_split, run.seed)
+}
+
+/// Trains as `run` says into `dir` (continuing the checkpoint there when `resume`), and
+/// returns a summary.
+pub fn train(run: &TrainRun, dir: &Path, resume: bool, quiet: bool) -> Result<String> {
+    let checkpoint = checkpoint_file(dir);
+    if !resume && checkpoint.exists() {
+        return Err(Error::InvalidValue {
+            key: "--out".into(),
+            message: format!(
+                "{} already holds a run; continue it with `glit train --resume {}` or choose another --out",
+                dir.display(),
+                dir.display()
+            ),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let dataset = data::open(&run.data)?;
+    let space = space_for(&run.preset, &dataset)?;
+    let loader = Loader::for_dataset(&dataset);
+    let (train_split, search_split) = splits(run, &dataset)?;
+    let device = DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()));
+    let mut trainer = if resume && checkpoint.exists() {
+        Trainer::<Dispatch>::resume(&checkpoint, &device)?
+    } else {
+        let text = serde_json::to_string_pretty(run).expect("a run serialises");
+        crate::atomic_file::write(&run_file(dir), text.as_bytes())?;
+        let mut init = rng::seeded(run.seed);
+        let net = match &run.arch {
+            Some(arch) => Supernet::standalone(&space, arch, &mut init, &device)?,
+            None => Supernet::new(&space, &SharingPlan::default(), &mut init, &device),
+        };
+        Trainer::new(net, run.config.clone(), run.seed, &device)?
+    };
+    let mut sampler = sampler_for(run, trainer.net().space())?;
+    let outputs = Outputs {
+        checkpoint: Some(checkpoint.clone()),
+        metrics: Some(dir.join("metrics.csv")),
+        quiet,
+    };
+    // Standalone runs report test accuracy per epoch (DeiT's practice); supernets have none.
+    let eval = run.arch.as_ref().map(|_| &dataset.test);
+    let data = TrainData {
+        loader: &loader,
+        train: &train_split,
+        eval,
+    };
+    let history = trainer.fit(&data, sampler.as_mut(), &outputs)?;
+    let mut out = String::new();
+    if let Some(last) = history.last() {
+        out.push_str(&train::describe(last, trainer.config().epochs));
+        out.push('\n');
+    }
+    let images: f64 = history
+        .iter()
+        .map(|m| m.images_per_second * m.seconds)
+        .sum();
+    let seconds: f64 = history.iter().map(|m| m.seconds).sum();
+    out.push_str(&format!(
+        "{} epochs, {} of training, {:.1} img/s; checkpoint {}\n",
+        history.len(),
+        train::clock(seconds),
+        images / seconds.max(1e-9),
+        checkpoint.display()
+    ));
+    let _ = search_split;
+    Ok(out)
+}
+
+fn sampler_for(run: &TrainRun, space: &Space) -> Result<Box<dyn Sampler>> {
+    if run.arch.is_some() || run.sampler == "uniform" {
+        return Ok(Box::new(Uniform));
+    }
+    if let Some(bins) = run.sampler.strip_prefix("flops-bins:") {
+        let bins: usize = bins.parse().map_err(|_| Error::InvalidValue {
+            key: "--sampler".into(),
+            message: format!("`{bins}` is not a bin count"),
+        })?;
+        let mut stream = rng::seeded(run.seed);
+        return Ok(Box::new(FlopsBins::new(space, bins, &mut stream)?));
+    }
+    Err(Error::InvalidValue {
+        key: "--sampler".into(),
+        message: format!("`{}` is not `uniform` or `flops-bins:N`", run.sampler),
+    })
+}
+
+/// Reads a run directory's `run.json`.
+pub fn load_run(dir: &Path) -> Result<TrainRun> {
+    let path = run_file(dir);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), &e))
+}
+
+/// One scored architecture.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scored {
+    /// The architecture.
+    pub arch: Arch,
+    /// Accuracy (0–1) on the search split with inherited, recalibrated weights.
+    pub score: f64,
+    /// MFLOPs, official convention.
+    pub mflops: f64,
+    /// Parameters.
+    pub params: u64,
+}
+
+/// Scores `archs` (or `random` sampled ones) with the supernet of the run in `dir`.
+pub fn score(dir: &Path, archs: &[String], random: usize, seed: u64) -> Result<Vec<Scored>> {
+    let run = load_run(dir)?;
+    if run.arch.is_some() || run.search_split == 0 {
+        return Err(Error::InvalidValue {
+            key: "RUN_DIR".into(),
+            message: format!(
+                "{} is a standalone run (or has no search split); scoring needs a supernet run",
+                dir.display()
+            ),
+        });
+    }
+    let dataset = data::open(&run.data)?;
+    let loader = Loader::for_dataset(&dataset);
+    let (train_split, search_split) = splits(&run, &dataset)?;
+    let device = DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()));
+    let trainer = Trainer::<Dispatch>::resume(&checkpoint_file(dir), &device)?;
+    let net = trainer.inference_net();
+    let space = net.space().clone();
+    let mut candidates = archs
+        .iter()
+        .map(|text| open_arch_in(text, &space))
+        .collect::<Result<Vec<_>>>()?;
+    let mut stream = rng::seeded(seed);
+    candidates.extend((0..random).map(|_| space.sample(&mut stream)));
+    let config = ScoreConfig::scaled_for(train_split.len());
+    let inner = DispatchDevice::Flex(Default::default());
+    candidates
+        .into_iter()
+        .map(|arch| {
+            let score = train::score(
+                &net,
+                &arch,
+                &loader,
+                &train_split,
+                &search_split,
+                &config,
+                &inner,
+            )?;
+            let cost = space.cost(&arch, Convention::Official)?;
+            Ok(Scored {
+                score,
+                mflops: cost.mflops(),
+                params: cost.params(),
+                arch,
+            })
+        })
+        .collect()
+}
