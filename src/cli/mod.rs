@@ -3,6 +3,7 @@
 //! Each subcommand returns the text it prints, so tests can call it directly as well as
 //! through the binary.
 
+mod bench;
 mod report;
 pub mod train;
 
@@ -100,6 +101,25 @@ pub enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Images/s of the supernet training step and of scoring, here and (when PyTorch is
+    /// installed) in the reference implementation with the same architectures, as a ratio.
+    Bench {
+        /// Presets or space JSON files to measure.
+        #[arg(default_values_t = ["micro".to_string()])]
+        presets: Vec<String>,
+        /// Images per step.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// Timed steps (after one warm-up step).
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Architectures sampled and cycled through.
+        #[arg(long, default_value_t = 4)]
+        archs: usize,
+        /// Skip the PyTorch side.
+        #[arg(long)]
+        no_torch: bool,
+    },
     /// Score architectures with a trained supernet: BatchNorm recalibration on training
     /// batches, then accuracy on the run's search split.
     Score {
@@ -195,6 +215,20 @@ pub fn run(cli: Cli) -> Result<String> {
                 }
             };
             train::train(&run, &out, resume, quiet)
+        }
+        Command::Bench {
+            presets,
+            batch,
+            steps,
+            archs,
+            no_torch,
+        } => {
+            let mut out = String::new();
+            for preset in presets {
+                let space = open_space(&preset)?;
+                out.push_str(&bench::report(&space, archs, batch, steps, !no_torch)?);
+            }
+            Ok(out)
         }
         Command::Score {
             run,

@@ -138,3 +138,164 @@ fn cost_json_carries_both_conventions() {
     let arch: glit::space::Arch = serde_json::from_value(doc["arch"].clone()).unwrap();
     assert_eq!(arch, glit::space::named_arch("deit-tiny").unwrap());
 }
+
+/// A two-block space over the synthetic set's 16×16 gray images, written to a JSON file.
+fn tiny_space_file(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use glit::space::{Activation, BlockChoices, Skeleton, Space};
+    let dir = std::env::temp_dir().join(format!("glit-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let skeleton = Skeleton {
+        image_size: 16,
+        channels: 1,
+        patch_size: 4,
+        embed_dim: 12,
+        heads: 3,
+        classes: 4,
+        activation: Activation::Gelu,
+    };
+    let block = BlockChoices {
+        global_heads: vec![0, 1, 2, 3],
+        qk_dim: vec![4, 8],
+        ffn_ratio: vec![2, 4],
+        conv_expand: vec![1, 2],
+        kernel: vec![3, 5],
+    };
+    let space = Space::new("tiny", skeleton, vec![block; 2]).unwrap();
+    let path = dir.join("tiny.json");
+    std::fs::write(&path, space.to_json()).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn train_writes_a_run_directory_that_score_reads() {
+    let (dir, space) = tiny_space_file("train");
+    let run = dir.join("run");
+    let args = [
+        "train",
+        "--data",
+        "synthetic",
+        "--preset",
+        space.to_str().unwrap(),
+        "--search-split",
+        "128",
+        "--set",
+        "epochs=2",
+        "--set",
+        "batch_size=32",
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ];
+    let (ok, out, err) = glit(&args);
+    assert!(ok, "{err}");
+    assert!(out.contains("2 epochs"), "{out}");
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 3, "{metrics}");
+    assert!(metrics.starts_with("epoch,step,lr,train_loss"), "{metrics}");
+    assert!(run.join("checkpoint.safetensors").is_file());
+    assert!(std::fs::read_to_string(run.join("run.json"))
+        .unwrap()
+        .contains("\"search_split\": 128"));
+
+    // The same directory again would overwrite the run: refused, with the way out.
+    let (ok, _, err) = glit(&args);
+    assert!(!ok && err.contains("--resume"), "{err}");
+    // Resuming a finished run trains nothing more and reports the same history.
+    let (ok, out, err) = glit(&[
+        "train",
+        "--resume",
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("2 epochs"), "{out}");
+
+    let (ok, out, err) = glit(&[
+        "score",
+        run.to_str().unwrap(),
+        "--arch",
+        "baseline",
+        "--random",
+        "2",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(out.lines().count(), 4, "header and three rows:\n{out}");
+    assert!(
+        out.contains("G3(qk4,f4) G3(qk4,f4)") || out.contains("G3("),
+        "{out}"
+    );
+    let (ok, out, _) = glit(&["score", run.to_str().unwrap(), "--random", "1", "--json"]);
+    assert!(ok);
+    let row: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    let score = row["score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score), "{row}");
+}
+
+#[test]
+fn train_one_architecture_reports_test_accuracy_each_epoch() {
+    let (dir, space) = tiny_space_file("standalone");
+    let run = dir.join("run");
+    let (ok, out, err) = glit(&[
+        "train",
+        "--data",
+        "synthetic",
+        "--preset",
+        space.to_str().unwrap(),
+        "--arch",
+        "L3(k5,e2,f4) M1/2(qk8,k3,e1,f2)",
+        "--set",
+        "epochs=1",
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("eval "), "{out}");
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let row = metrics.lines().nth(1).unwrap();
+    let eval: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
+    assert!((0.0..=1.0).contains(&eval), "{row}");
+}
+
+#[test]
+fn bad_training_options_name_the_key() {
+    let (ok, _, err) = glit(&[
+        "train",
+        "--set",
+        "learning_rate=1",
+        "--out",
+        "/nonexistent/x",
+    ]);
+    assert!(
+        !ok && err.contains("`learning_rate`") && err.contains("known: augment, batch_size"),
+        "{err}"
+    );
+    let (ok, _, err) = glit(&["train", "--set", "epochs=many", "--out", "/nonexistent/x"]);
+    assert!(!ok && err.contains("`epochs`"), "{err}");
+    let (ok, _, err) = glit(&["train", "--preset", "paper-tiny", "--out", "/nonexistent/x"]);
+    assert!(!ok && err.contains("use `micro`"), "{err}");
+    let (ok, _, err) = glit(&["train", "--sampler", "bins", "--data", "synthetic", "--out"]);
+    assert!(!ok, "{err}");
+}
+
+#[test]
+fn bench_prints_images_per_second_for_both_modes() {
+    let (_dir, space) = tiny_space_file("bench");
+    let (ok, out, err) = glit(&[
+        "bench",
+        space.to_str().unwrap(),
+        "--batch",
+        "4",
+        "--steps",
+        "2",
+        "--no-torch",
+    ]);
+    assert!(ok, "{err}");
+    for mode in ["train", "score"] {
+        let line = out.lines().find(|l| l.starts_with(mode)).expect(mode);
+        let rate: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        assert!(rate > 0.0, "{line}");
+    }
+}

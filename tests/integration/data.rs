@@ -231,10 +231,10 @@ fn cifar_10_and_100_binary_folders_open() {
         err.contains("test.bin") && err.contains("not a whole number"),
         "{err}"
     );
-    let err = data::cifar::parse_records(&cifar_records(8, 1, 10), 1, 5, "x.bin")
-        .err()
-        .expect("label 5 of 5 classes is refused")
-        .to_string();
+    let Err(err) = data::cifar::parse_records(&cifar_records(8, 1, 10), 1, 5, "x.bin") else {
+        panic!("label 5 of 5 classes must be refused");
+    };
+    let err = err.to_string();
     assert!(
         err.contains("x.bin: record 5 has label 5, expected below 5"),
         "{err}"
