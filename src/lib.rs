@@ -14,6 +14,7 @@ pub mod data;
 pub mod error;
 pub mod model;
 pub mod rng;
+pub mod search;
 pub mod space;
 pub mod train;
 
