@@ -467,3 +467,35 @@ fn tempdir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn flops_bins_spread_samples_evenly_over_the_cost_range() {
+    use glit::space::cost::Convention;
+    use glit::train::{Constrained, FlopsBins, Sampler};
+    let space = glit::space::preset("micro").unwrap();
+    let mut rng = seeded(11);
+    let mut bins = FlopsBins::new(&space, 4, &mut rng).unwrap();
+    let edges = bins.edges().to_vec();
+    let mut counts = [0usize; 4];
+    for _ in 0..400 {
+        let arch = bins.sample(&space, &mut rng).unwrap();
+        let mflops = space.cost(&arch, Convention::Official).unwrap().mflops();
+        let bin = edges.windows(2).position(|w| mflops >= w[0] && mflops <= w[1]);
+        counts[bin.expect("every sample lies inside the bins")] += 1;
+    }
+    // 100 expected per bin; uniform sampling would crowd the middle bins instead.
+    assert!(counts.iter().all(|&c| (60..=140).contains(&c)), "{counts:?}");
+
+    let budget = edges[1];
+    let mut cheap = Constrained::new(
+        |arch: &Arch| space.cost(arch, Convention::Official).unwrap().mflops() <= budget,
+        10_000,
+    );
+    for _ in 0..20 {
+        let arch = cheap.sample(&space, &mut rng).unwrap();
+        assert!(space.cost(&arch, Convention::Official).unwrap().mflops() <= budget);
+    }
+    let mut impossible = Constrained::new(|_: &Arch| false, 50);
+    let err = impossible.sample(&space, &mut rng).unwrap_err().to_string();
+    assert!(err.contains("50 tries"), "{err}");
+}
