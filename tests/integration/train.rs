@@ -480,11 +480,16 @@ fn flops_bins_spread_samples_evenly_over_the_cost_range() {
     for _ in 0..400 {
         let arch = bins.sample(&space, &mut rng).unwrap();
         let mflops = space.cost(&arch, Convention::Official).unwrap().mflops();
-        let bin = edges.windows(2).position(|w| mflops >= w[0] && mflops <= w[1]);
+        let bin = edges
+            .windows(2)
+            .position(|w| mflops >= w[0] && mflops <= w[1]);
         counts[bin.expect("every sample lies inside the bins")] += 1;
     }
     // 100 expected per bin; uniform sampling would crowd the middle bins instead.
-    assert!(counts.iter().all(|&c| (60..=140).contains(&c)), "{counts:?}");
+    assert!(
+        counts.iter().all(|&c| (60..=140).contains(&c)),
+        "{counts:?}"
+    );
 
     let budget = edges[1];
     let mut cheap = Constrained::new(
