@@ -139,7 +139,8 @@ pub fn train(run: &TrainRun, dir: &Path, resume: bool, quiet: bool) -> Result<St
     let dataset = data::open(&run.data)?;
     let space = space_for(&run.preset, &dataset)?;
     let loader = Loader::for_dataset(&dataset);
-    let (train_split, search_split) = splits(run, &dataset)?;
+    // Supernet runs hold the search split out of training; `glit score` uses it.
+    let (train_split, _search_split) = splits(run, &dataset)?;
     let device = DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()));
     let mut trainer = if resume && checkpoint.exists() {
         Trainer::<Dispatch>::resume(&checkpoint, &device)?
@@ -184,7 +185,6 @@ pub fn train(run: &TrainRun, dir: &Path, resume: bool, quiet: bool) -> Result<St
         images / seconds.max(1e-9),
         checkpoint.display()
     ));
-    let _ = search_split;
     Ok(out)
 }
 

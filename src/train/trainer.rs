@@ -26,7 +26,7 @@ use crate::data::{batch_order, Loader, Split};
 use crate::error::{Error, Result};
 use crate::model::{load_state, state_of, Pass, SharingPlan, Supernet};
 use crate::rng::SearchRng;
-use crate::space::{Arch, Space};
+use crate::space::Space;
 
 /// Where a run stands, and the running totals of the epoch in progress.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -206,7 +206,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         bar.finish();
         let eval_accuracy = match data.eval {
             Some(split) if self.net.space().size_exact() == Some(1) => {
-                let arch = self.net.space().canonical_arch();
+                let arch = self.net.space().sample(&mut SearchRng::seed_from_u64(0));
                 let net = self.net.valid();
                 let device = net.devices()[0].clone();
                 Some(accuracy(
@@ -319,16 +319,15 @@ impl<B: AutodiffBackend> Trainer<B> {
         for (name, tensor) in moments {
             file.tensors.insert(format!("adamw.{name}"), tensor);
         }
-        let json = |value: &dyn erased::Json| value.to_json();
         let meta = &mut file.metadata;
         meta.insert("format".into(), FORMAT.into());
         meta.insert("space".into(), self.net.space().to_json());
-        meta.insert("plan".into(), json(self.net.plan()));
-        meta.insert("config".into(), json(&self.config));
+        meta.insert("plan".into(), to_json(self.net.plan()));
+        meta.insert("config".into(), to_json(&self.config));
         meta.insert("seed".into(), self.seed.to_string());
-        meta.insert("position".into(), json(&self.position));
-        meta.insert("history".into(), json(&self.history));
-        meta.insert("adamw_steps".into(), json(&steps));
+        meta.insert("position".into(), to_json(&self.position));
+        meta.insert("history".into(), to_json(&self.history));
+        meta.insert("adamw_steps".into(), to_json(&steps));
         if let Some(fingerprint) = &self.data_fingerprint {
             meta.insert("data".into(), fingerprint.clone());
         }
@@ -346,17 +345,12 @@ impl<B: AutodiffBackend> Trainer<B> {
                 message: format!("checkpoint format `{format}`, this glit reads `{FORMAT}`"),
             });
         }
-        let parse = |key: &str| -> Result<serde_json::Value> {
-            serde_json::from_str(file.entry(key, path)?)
-                .map_err(|e| Error::json(format!("{origin} (metadata `{key}`)"), &e))
-        };
-        let typed = |key: &str| parse(key);
-        let space: Space = from_value(typed("space")?, &origin, "space")?;
-        let plan: SharingPlan = from_value(typed("plan")?, &origin, "plan")?;
-        let config: TrainConfig = from_value(typed("config")?, &origin, "config")?;
-        let position: Position = from_value(typed("position")?, &origin, "position")?;
-        let history = from_value(typed("history")?, &origin, "history")?;
-        let steps = from_value(typed("adamw_steps")?, &origin, "adamw_steps")?;
+        let space: Space = metadata(&file, path, "space")?;
+        let plan: SharingPlan = metadata(&file, path, "plan")?;
+        let config: TrainConfig = metadata(&file, path, "config")?;
+        let position: Position = metadata(&file, path, "position")?;
+        let history = metadata(&file, path, "history")?;
+        let steps = metadata(&file, path, "adamw_steps")?;
         let seed: u64 = file
             .entry("seed", path)?
             .parse()
@@ -413,13 +407,14 @@ fn fingerprint(split: &Split) -> String {
     format!("{}:{hash:016x}", split.len())
 }
 
-fn from_value<T: serde::de::DeserializeOwned>(
-    value: serde_json::Value,
-    origin: &str,
+/// The checkpoint's metadata entry `key`, parsed from JSON; errors name the file and key.
+fn metadata<T: serde::de::DeserializeOwned>(
+    file: &CheckpointFile,
+    path: &Path,
     key: &str,
 ) -> Result<T> {
-    serde_json::from_value(value)
-        .map_err(|e| Error::json(format!("{origin} (metadata `{key}`)"), &e))
+    serde_json::from_str(file.entry(key, path)?)
+        .map_err(|e| Error::json(format!("{} (metadata `{key}`)", path.display()), &e))
 }
 
 /// The line printed after each epoch.
@@ -437,26 +432,7 @@ pub fn describe(m: &EpochMetrics, epochs: usize) -> String {
     )
 }
 
-/// Serialising the various metadata values through one helper.
-mod erased {
-    /// Anything that serialises to JSON.
-    pub trait Json {
-        fn to_json(&self) -> String;
-    }
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> String {
-            serde_json::to_string(self).expect("metadata serialises")
-        }
-    }
-}
-
-/// The single architecture of a one-arch space.
-trait CanonicalArch {
-    fn canonical_arch(&self) -> Arch;
-}
-
-impl CanonicalArch for Space {
-    fn canonical_arch(&self) -> Arch {
-        self.sample(&mut SearchRng::seed_from_u64(0))
-    }
+/// A metadata value as JSON.
+fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("metadata serialises")
 }
