@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use burn::{Dispatch, DispatchDevice};
 
-use glit::data::{self, Loader, Split};
+use glit::data::{self, Loader};
 use glit::model::{SharingPlan, Supernet};
 use glit::rng::seeded;
 use glit::search::{kendall_tau, spearman_rho};
@@ -58,7 +58,7 @@ fn main() -> glit::Result<()> {
     let inherited = supernet.inference_net();
 
     let scoring = ScoreConfig::scaled_for(train.len());
-    let retrain_split = first(&train, retrain_images);
+    let retrain_split = train.first(retrain_images);
     let mut stream = seeded(1);
     let (mut proxy, mut trained) = (Vec::new(), Vec::new());
     println!("{:>9} {:>9}  architecture", "inherited", "retrained");
@@ -127,12 +127,6 @@ fn fit(
     };
     trainer.fit(data, &mut Uniform, &outputs)?;
     Ok(trainer)
-}
-
-/// The first `count` images of `split` (all of them when it has fewer).
-fn first(split: &Split, count: usize) -> Split {
-    let indices: Vec<usize> = (0..split.len().min(count)).collect();
-    split.select(&indices)
 }
 
 fn env_or(key: &str, default: usize) -> usize {

@@ -11,7 +11,7 @@
 
 use burn::{Dispatch, DispatchDevice};
 
-use glit::data::{self, Loader, Split};
+use glit::data::{self, Loader};
 use glit::model::{SharingPlan, Supernet};
 use glit::rng::seeded;
 use glit::space::cost::Convention;
@@ -24,7 +24,7 @@ fn main() -> glit::Result<()> {
     let dataset = data::open("fashion-mnist-mini")?;
     let loader = Loader::for_dataset(&dataset);
     let (train, search) = dataset.train.hold_out(1000, 0)?;
-    let train = first(&train, images);
+    let train = train.first(images);
     let space = presets::micro(dataset.image_size, dataset.channels, dataset.classes())?;
     let device = DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()));
     let quiet = Outputs::default();
@@ -83,12 +83,6 @@ fn main() -> glit::Result<()> {
         .unwrap_or_default();
     println!("test accuracy after retraining: {:.2}%", test * 100.0);
     Ok(())
-}
-
-/// The first `count` images of `split` (all of them when it has fewer).
-fn first(split: &Split, count: usize) -> Split {
-    let indices: Vec<usize> = (0..split.len().min(count)).collect();
-    split.select(&indices)
 }
 
 fn env_or(key: &str, default: usize) -> usize {

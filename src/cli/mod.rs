@@ -258,40 +258,39 @@ pub fn open_space(name_or_path: &str) -> Result<Space> {
 pub fn open_arch_in(text: &str, space: &Space) -> Result<Arch> {
     let arch = if text == "baseline" {
         space.baseline()?
-    } else if preset_of(text).is_some() {
-        presets::named_arch(text)?
-    } else if text.contains('(') {
-        text.parse()?
-    } else if Path::new(text).exists() || text.ends_with(".json") {
-        Arch::load(Path::new(text))?
     } else {
-        return Err(Error::UnknownArch {
-            name: text.into(),
-            known: format!(
-                "baseline, {}",
-                presets::NAMED_ARCHS.map(|(n, _)| n).join(", ")
-            ),
-        });
+        parse_arch(text).map_err(|error| match error {
+            Error::UnknownArch { name, known } => Error::UnknownArch {
+                name,
+                known: format!("baseline, {known}"),
+            },
+            other => other,
+        })?
     };
     space.check(&arch)?;
     space.canonical(&arch)
 }
 
+/// A built-in architecture name, a compact form, or an architecture JSON file.
+fn parse_arch(text: &str) -> Result<Arch> {
+    if preset_of(text).is_some() {
+        presets::named_arch(text)
+    } else if text.contains('(') {
+        text.parse()
+    } else if Path::new(text).exists() || text.ends_with(".json") {
+        Arch::load(Path::new(text))
+    } else {
+        Err(Error::UnknownArch {
+            name: text.into(),
+            known: presets::NAMED_ARCHS.map(|(n, _)| n).join(", "),
+        })
+    }
+}
+
 /// An architecture (built-in name, JSON file or compact form) and the space it is costed in.
 fn open_arch(text: &str, preset: Option<&str>) -> Result<(Arch, Space)> {
     let builtin = preset_of(text);
-    let arch = if builtin.is_some() {
-        presets::named_arch(text)?
-    } else if text.contains('(') {
-        text.parse()?
-    } else if Path::new(text).exists() || text.ends_with(".json") {
-        Arch::load(Path::new(text))?
-    } else {
-        return Err(Error::UnknownArch {
-            name: text.into(),
-            known: presets::NAMED_ARCHS.map(|(n, _)| n).join(", "),
-        });
-    };
+    let arch = parse_arch(text)?;
     let space_name = preset.or(builtin).ok_or_else(|| Error::InvalidValue {
         key: "--preset".into(),
         message: format!(

@@ -52,6 +52,12 @@ impl Split {
         }
     }
 
+    /// The first `count` images (all of them when there are fewer).
+    pub fn first(&self, count: usize) -> Split {
+        let indices: Vec<usize> = (0..self.len().min(count)).collect();
+        self.select(&indices)
+    }
+
     /// SPOS's held-out search split: `held_out` images drawn from this (training) split by a
     /// permutation seeded with `seed`, and the rest, in their original order. The same seed
     /// always holds out the same images.

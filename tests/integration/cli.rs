@@ -141,27 +141,10 @@ fn cost_json_carries_both_conventions() {
 
 /// A two-block space over the synthetic set's 16×16 gray images, written to a JSON file.
 fn tiny_space_file(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
-    use glit::space::{Activation, BlockChoices, Skeleton, Space};
     let dir = std::env::temp_dir().join(format!("glit-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let skeleton = Skeleton {
-        image_size: 16,
-        channels: 1,
-        patch_size: 4,
-        embed_dim: 12,
-        heads: 3,
-        classes: 4,
-        activation: Activation::Gelu,
-    };
-    let block = BlockChoices {
-        global_heads: vec![0, 1, 2, 3],
-        qk_dim: vec![4, 8],
-        ffn_ratio: vec![2, 4],
-        conv_expand: vec![1, 2],
-        kernel: vec![3, 5],
-    };
-    let space = Space::new("tiny", skeleton, vec![block; 2]).unwrap();
+    let space = crate::fixtures::tiny_space();
     let path = dir.join("tiny.json");
     std::fs::write(&path, space.to_json()).unwrap();
     (dir, path)

@@ -3,6 +3,7 @@
 mod cli;
 mod cost;
 mod data;
+mod fixtures;
 mod model;
 mod space_operators;
 mod space_sizes;

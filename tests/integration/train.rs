@@ -8,7 +8,9 @@ use glit::data::{self, Augment, Loader, SyntheticSpec};
 use glit::error::Error;
 use glit::model::{state_of, Pass, SharingPlan, Supernet};
 use glit::rng::seeded;
-use glit::space::{Activation, Arch, BlockChoices, Skeleton, Space};
+use glit::space::{Arch, Space};
+
+use crate::fixtures::tiny_space;
 use glit::train::{
     decays, recalibrate, score, smoothed_cross_entropy, FromFn, Outputs, Schedule, ScoreConfig,
     TrainConfig, TrainData, Trainer, Uniform,
@@ -20,27 +22,6 @@ fn flex() -> DispatchDevice {
 
 fn trainable() -> DispatchDevice {
     DispatchDevice::autodiff(flex())
-}
-
-/// A two-block space over 16×16 gray images in 4 classes: fast enough to train in tests.
-fn tiny_space() -> Space {
-    let skeleton = Skeleton {
-        image_size: 16,
-        channels: 1,
-        patch_size: 4,
-        embed_dim: 12,
-        heads: 3,
-        classes: 4,
-        activation: Activation::Gelu,
-    };
-    let block = BlockChoices {
-        global_heads: vec![0, 1, 2, 3],
-        qk_dim: vec![4, 8],
-        ffn_ratio: vec![2, 4],
-        conv_expand: vec![1, 2],
-        kernel: vec![3, 5],
-    };
-    Space::new("tiny", skeleton, vec![block; 2]).unwrap()
 }
 
 fn quick_config(epochs: usize) -> TrainConfig {
