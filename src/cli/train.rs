@@ -51,14 +51,14 @@ pub fn checkpoint_file(dir: &Path) -> PathBuf {
 /// A recipe from defaults, a JSON file, then `key=value` overrides (values parsed as JSON,
 /// else taken as strings). An unknown key or a wrong type names the key.
 pub fn recipe(config: Option<&Path>, sets: &[String]) -> Result<TrainConfig> {
-    let mut value = match config {
+    let base = match config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-            let parsed = TrainConfig::from_json(&text, &path.display().to_string())?;
-            serde_json::to_value(parsed).expect("a recipe serialises")
+            TrainConfig::from_json(&text, &path.display().to_string())?
         }
-        None => serde_json::to_value(TrainConfig::default()).expect("a recipe serialises"),
+        None => TrainConfig::default(),
     };
+    let mut overrides = serde_json::Map::new();
     for set in sets {
         let (key, raw) = set.split_once('=').ok_or_else(|| Error::InvalidValue {
             key: "--set".into(),
@@ -66,29 +66,11 @@ pub fn recipe(config: Option<&Path>, sets: &[String]) -> Result<TrainConfig> {
         })?;
         let parsed =
             serde_json::from_str(raw).unwrap_or_else(|_| serde_json::Value::String(raw.into()));
-        let map = value.as_object_mut().expect("a recipe is a map");
-        if !map.contains_key(key) {
-            let known: Vec<&str> = map.keys().map(String::as_str).collect();
-            return Err(Error::InvalidValue {
-                key: key.into(),
-                message: format!("no such training option (known: {})", known.join(", ")),
-            });
-        }
-        let old = map.insert(key.into(), parsed);
-        let config: std::result::Result<TrainConfig, _> = serde_json::from_value(value.clone());
-        if let Err(e) = config {
-            return Err(Error::InvalidValue {
-                key: key.into(),
-                message: format!(
-                    "`{raw}` does not fit: {e} (was {})",
-                    old.unwrap_or_default()
-                ),
-            });
-        }
+        overrides.insert(key.into(), parsed);
+        // One key at a time, so the first bad one is the one named.
+        base.with_overrides(&overrides)?;
     }
-    let config: TrainConfig = serde_json::from_value(value).expect("checked above");
-    config.check()?;
-    Ok(config)
+    base.with_overrides(&overrides)
 }
 
 /// The space of a run, sized to the data when the preset is `micro`; other presets must
@@ -96,6 +78,8 @@ pub fn recipe(config: Option<&Path>, sets: &[String]) -> Result<TrainConfig> {
 pub fn space_for(preset: &str, data: &Dataset) -> Result<Space> {
     let space = if preset == "micro" {
         presets::micro(data.image_size, data.channels, data.classes())?
+    } else if preset == "nano" {
+        presets::nano(data.image_size, data.channels, data.classes())?
     } else {
         open_space(preset)?
     };

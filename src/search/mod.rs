@@ -1,6 +1,10 @@
-//! Search bookkeeping that needs no network: how rankings compare. (Populations and the run
-//! journal join it with the scripting host.)
+//! Search bookkeeping that needs no network: ranked, deduplicated populations, the run
+//! journal that makes scripted runs resumable, and how rankings compare.
 
+mod journal;
+mod population;
 mod ranking;
 
+pub use journal::{checksum, digest, Journal};
+pub use population::{Member, Population};
 pub use ranking::{kendall_tau, spearman_rho};

@@ -117,4 +117,36 @@ impl TrainConfig {
         config.check()?;
         Ok(config)
     }
+
+    /// This recipe with `overrides` (key → JSON value) applied key by key. An unknown key or a
+    /// value of the wrong type is an error naming the key; the result is checked.
+    pub fn with_overrides(
+        &self,
+        overrides: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<TrainConfig> {
+        let mut value = serde_json::to_value(self).expect("a recipe serialises");
+        for (key, new) in overrides {
+            let map = value.as_object_mut().expect("a recipe is a map");
+            if !map.contains_key(key) {
+                let known: Vec<&str> = map.keys().map(String::as_str).collect();
+                return Err(Error::InvalidValue {
+                    key: key.clone(),
+                    message: format!("no such training option (known: {})", known.join(", ")),
+                });
+            }
+            let old = map.insert(key.clone(), new.clone());
+            if let Err(e) = serde_json::from_value::<TrainConfig>(value.clone()) {
+                return Err(Error::InvalidValue {
+                    key: key.clone(),
+                    message: format!(
+                        "`{new}` does not fit: {e} (was {})",
+                        old.unwrap_or_default()
+                    ),
+                });
+            }
+        }
+        let config: TrainConfig = serde_json::from_value(value).expect("checked above");
+        config.check()?;
+        Ok(config)
+    }
 }
