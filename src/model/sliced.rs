@@ -60,8 +60,8 @@ impl<B: Backend> SlicedLinear<B> {
     /// A layer of exactly `input` → `output` features holding this one's slice of them.
     pub fn narrowed(&self, input: usize, output: usize) -> Self {
         SlicedLinear {
-            weight: Param::from_tensor(self.weight.val().slice([0..input, 0..output])),
-            bias: Param::from_tensor(self.bias.val().slice(0..output)),
+            weight: Param::from_tensor(self.weight.val().slice([0..input, 0..output]).detach()),
+            bias: Param::from_tensor(self.bias.val().slice(0..output).detach()),
         }
     }
 
@@ -122,8 +122,13 @@ impl<B: Backend> HeadLinear<B> {
             self.bias.val().slice(0..features)
         };
         HeadLinear {
-            weight: Param::from_tensor(self.weight.val().slice([0..features, 0..heads, 0..width])),
-            bias: Param::from_tensor(bias),
+            weight: Param::from_tensor(
+                self.weight
+                    .val()
+                    .slice([0..features, 0..heads, 0..width])
+                    .detach(),
+            ),
+            bias: Param::from_tensor(bias.detach()),
             into_heads: self.into_heads,
         }
     }
@@ -185,12 +190,13 @@ impl<B: Backend> SlicedDepthwise<B> {
         let kernel_max = self.weight.dims()[2];
         let start = (kernel_max - kernel) / 2;
         SlicedDepthwise {
-            weight: Param::from_tensor(self.weight.val().slice([
-                0..channels,
-                0..1,
-                start..start + kernel,
-            ])),
-            bias: Param::from_tensor(self.bias.val().slice(0..channels)),
+            weight: Param::from_tensor(
+                self.weight
+                    .val()
+                    .slice([0..channels, 0..1, start..start + kernel])
+                    .detach(),
+            ),
+            bias: Param::from_tensor(self.bias.val().slice(0..channels).detach()),
         }
     }
 
@@ -249,8 +255,8 @@ impl<B: Backend> SlicedBatchNorm<B> {
     /// A norm of exactly `channels` holding this one's parameters and running statistics.
     pub fn narrowed(&self, channels: usize) -> Self {
         SlicedBatchNorm {
-            gamma: Param::from_tensor(self.gamma.val().slice(0..channels)),
-            beta: Param::from_tensor(self.beta.val().slice(0..channels)),
+            gamma: Param::from_tensor(self.gamma.val().slice(0..channels).detach()),
+            beta: Param::from_tensor(self.beta.val().slice(0..channels).detach()),
             running_mean: RunningState::new(self.running_mean.value_sync().slice(0..channels)),
             running_var: RunningState::new(self.running_var.value_sync().slice(0..channels)),
         }

@@ -103,10 +103,10 @@ impl<B: Backend> Supernet<B> {
             })
             .collect();
         Ok(Supernet {
-            patch_weight: Param::from_tensor(self.patch_weight.val()),
-            patch_bias: Param::from_tensor(self.patch_bias.val()),
-            cls_token: Param::from_tensor(self.cls_token.val()),
-            positions: Param::from_tensor(self.positions.val()),
+            patch_weight: Param::from_tensor(self.patch_weight.val().detach()),
+            patch_bias: Param::from_tensor(self.patch_bias.val().detach()),
+            cls_token: Param::from_tensor(self.cls_token.val().detach()),
+            positions: Param::from_tensor(self.positions.val().detach()),
             blocks,
             norm: self.norm.clone(),
             head: self.head.narrowed(

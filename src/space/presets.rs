@@ -6,6 +6,7 @@
 //! | `paper-small` | the same at GLiT-Small's width (d 384, N 6) |
 //! | `released-tiny` | the stage-2 space the official code encodes for GLiT-Tiny's distribution |
 //! | `micro` | 28×28×1 images, d 48, N 3, M 6: sized for supernet training on 2 CPU cores |
+//! | `nano` | d 12, N 3, M 2: for tests and fast modes, trains in seconds (not for results) |
 
 use super::arch::Arch;
 use super::choices::BlockChoices;
@@ -14,7 +15,13 @@ use super::skeleton::{Activation, Skeleton};
 use crate::error::{Error, Result};
 
 /// Names of the built-in spaces.
-pub const PRESETS: [&str; 4] = ["paper-tiny", "paper-small", "released-tiny", "micro"];
+pub const PRESETS: [&str; 5] = [
+    "paper-tiny",
+    "paper-small",
+    "released-tiny",
+    "micro",
+    "nano",
+];
 
 /// Names of the built-in architectures, each with the preset it belongs to.
 pub const NAMED_ARCHS: [(&str, &str); 3] = [
@@ -42,6 +49,7 @@ pub fn preset(name: &str) -> Result<Space> {
             )
         }
         "micro" => micro(28, 1, 10),
+        "nano" => nano(28, 1, 10),
         _ => Err(Error::UnknownPreset {
             name: name.into(),
             known: PRESETS.join(", "),
@@ -178,6 +186,33 @@ pub fn micro(image_size: usize, channels: usize, classes: usize) -> Result<Space
         kernel,
     };
     Space::new("micro", skeleton, vec![block; 6])
+}
+
+/// A space small enough to train in a test or a lesson's fast mode in seconds: d 12, N 3,
+/// M 2, at least 4×4 patches, two candidates per low-level dimension. Not for results.
+pub fn nano(image_size: usize, channels: usize, classes: usize) -> Result<Space> {
+    let patch_size = (1..=image_size)
+        .rev()
+        .find(|&p| image_size.is_multiple_of(p) && image_size / p >= 4)
+        .unwrap_or(1);
+    let skeleton = Skeleton {
+        image_size,
+        channels,
+        patch_size,
+        embed_dim: 12,
+        heads: 3,
+        classes,
+        activation: Activation::Gelu,
+    };
+    skeleton.check()?;
+    let block = BlockChoices {
+        global_heads: (0..=skeleton.heads).collect(),
+        qk_dim: vec![4, 8],
+        ffn_ratio: vec![2, 4],
+        conv_expand: vec![1, 2],
+        kernel: vec![3, 5],
+    };
+    Space::new("nano", skeleton, vec![block; 2])
 }
 
 #[cfg(test)]
