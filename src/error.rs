@@ -66,6 +66,9 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A script (or a closure it passed to a Rust function) failed.
+    #[error("{0}")]
+    Script(String),
     /// Training produced a non-finite loss; the last checkpoint is untouched.
     #[error("training diverged at step {step}: {message} (lower the learning rate or clip gradients; the last checkpoint is intact)")]
     Diverged {

@@ -3,6 +3,8 @@
 //! - [`space`]: search spaces, architectures, presets and the cost model (no Burn).
 //! - [`model`]: the GLiT supernet and standalone networks in Burn.
 //! - [`data`]: the bundled data set and IDX readers.
+//! - [`train`]: SPOS training, scoring with BatchNorm recalibration, checkpoints.
+//! - [`search`]: populations and the run journal; [`script`]: the Rhai host.
 //! - [`cli`]: the `glit` command line.
 //!
 //! Every random choice draws from a [`rng::SearchRng`] the caller owns; every failure is an
@@ -14,6 +16,7 @@ pub mod data;
 pub mod error;
 pub mod model;
 pub mod rng;
+pub mod script;
 pub mod search;
 pub mod space;
 pub mod train;

@@ -5,6 +5,7 @@
 
 mod bench;
 mod report;
+pub mod run;
 pub mod train;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,43 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a Rhai search script in a run directory (or continue one with --resume).
+    Run {
+        /// The script (`scripts/glit_search.rhai`, say); not needed with --resume.
+        script: Option<std::path::PathBuf>,
+        /// Set a script parameter (a key of its `params` map), e.g. `--set generations=5`.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// The run directory [default: runs/<script>-<time>].
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Continue this run: rerun its copy of the script with its parameters, loading every
+        /// finished step from its journal.
+        #[arg(long, value_name = "RUN_DIR")]
+        resume: Option<std::path::PathBuf>,
+        /// Where networks run: `cpu`, or `cuda:N` in builds with `--features cuda`.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Change a script limit: operations, call_depth, expression_depth, string_size,
+        /// array_size, map_size, modules (e.g. `--limit operations=0` for none).
+        #[arg(long = "limit", value_name = "KEY=VALUE")]
+        limits: Vec<String>,
+        /// No progress bars or per-epoch lines.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Parse a script and every module it imports, and report errors with positions; run
+    /// nothing.
+    Check {
+        /// The script.
+        script: std::path::PathBuf,
+    },
+    /// List every function scripts can call, with its signature and doc.
+    Api {
+        /// Also write Rhai definition files (`.d.rhai`) for editors into this folder.
+        #[arg(long, value_name = "DIR")]
+        definitions: Option<std::path::PathBuf>,
+    },
     /// Print a space: skeleton, candidates per block, sizes and the baseline's cost.
     Space {
         /// A preset (paper-tiny, paper-small, released-tiny, micro) or a space JSON file.
@@ -143,6 +181,25 @@ pub enum Command {
 /// Runs one parsed command and returns what it prints.
 pub fn run(cli: Cli) -> Result<String> {
     match cli.command {
+        Command::Run {
+            script,
+            sets,
+            out,
+            resume,
+            device,
+            limits,
+            quiet,
+        } => run::run(run::RunArgs {
+            script,
+            sets,
+            out,
+            resume,
+            device,
+            limits,
+            quiet,
+        }),
+        Command::Check { script } => run::check(&script),
+        Command::Api { definitions } => run::api(definitions.as_deref()),
         Command::Space { preset, json } => {
             let space = open_space(&preset)?;
             if json {

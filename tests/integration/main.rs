@@ -5,6 +5,8 @@ mod cost;
 mod data;
 mod fixtures;
 mod model;
+mod script_api;
+mod script_runs;
 mod space_operators;
 mod space_sizes;
 mod train;

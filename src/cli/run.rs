@@ -1,0 +1,110 @@
+//! `glit run`, `glit check`, `glit api`: the scripting host's commands.
+
+use std::path::{Path, PathBuf};
+
+use burn::DispatchDevice;
+
+use crate::error::{Error, Result};
+use crate::script::{self, Limits, RunRequest};
+
+/// What `glit run` was given on the command line.
+pub struct RunArgs {
+    /// The script.
+    pub script: Option<PathBuf>,
+    /// `key=value` parameter overrides.
+    pub sets: Vec<String>,
+    /// The run directory.
+    pub out: Option<PathBuf>,
+    /// A run directory to continue.
+    pub resume: Option<PathBuf>,
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+    /// `key=value` engine limits.
+    pub limits: Vec<String>,
+    /// No progress output.
+    pub quiet: bool,
+}
+
+/// Runs or resumes a script.
+pub fn run(args: RunArgs) -> Result<String> {
+    let overrides = args
+        .sets
+        .iter()
+        .map(|set| {
+            set.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| Error::InvalidValue {
+                    key: "--set".into(),
+                    message: format!("`{set}` is not key=value"),
+                })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if args.resume.is_some() && !overrides.is_empty() {
+        return Err(Error::InvalidValue {
+            key: "--set".into(),
+            message: "a resumed run keeps its own parameters; --set cannot change them".into(),
+        });
+    }
+    let script = match (&args.script, &args.resume) {
+        (Some(script), _) => script.clone(),
+        (None, Some(_)) => PathBuf::new(),
+        (None, None) => {
+            return Err(Error::InvalidValue {
+                key: "SCRIPT".into(),
+                message: "name a script to run, or a run to continue with --resume".into(),
+            })
+        }
+    };
+    script::run(RunRequest {
+        script,
+        overrides,
+        out: args.out,
+        resume: args.resume,
+        device: device(&args.device)?,
+        limits: Limits::default().with_settings(&args.limits)?,
+        quiet: args.quiet,
+    })
+}
+
+/// Checks a script without running it.
+pub fn check(script: &Path) -> Result<String> {
+    script::check(script)
+}
+
+/// Lists the script API.
+pub fn api(definitions: Option<&Path>) -> Result<String> {
+    script::api(definitions)
+}
+
+/// The device named `cpu` or `cuda:N` (the latter only in builds with `--features cuda`).
+pub fn device(name: &str) -> Result<DispatchDevice> {
+    if name == "cpu" {
+        return Ok(DispatchDevice::Flex(Default::default()));
+    }
+    if let Some(index) = name.strip_prefix("cuda:") {
+        let index: usize = index.parse().map_err(|_| Error::InvalidValue {
+            key: "--device".into(),
+            message: format!("`{index}` is not a device number"),
+        })?;
+        return cuda(index);
+    }
+    Err(Error::InvalidValue {
+        key: "--device".into(),
+        message: format!("`{name}` is not `cpu` or `cuda:N`"),
+    })
+}
+
+#[cfg(feature = "cuda")]
+fn cuda(index: usize) -> Result<DispatchDevice> {
+    Ok(DispatchDevice::Cuda(burn::backend::cuda::CudaDevice {
+        index,
+    }))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda(_index: usize) -> Result<DispatchDevice> {
+    Err(Error::InvalidValue {
+        key: "--device".into(),
+        message: "this glit was built without CUDA; rebuild with `--features cuda`".into(),
+    })
+}

@@ -1,0 +1,41 @@
+//! The one engine constructor, used by `glit run`, `glit check`, `glit api`, the tests and
+//! the docs generator: limits, the import resolver, and every binding.
+
+use std::path::PathBuf;
+
+use rhai::Engine;
+
+use super::context::Shared;
+use super::limits::Limits;
+use super::stdlib::Resolver;
+use super::{data_api, rng_api, run_api, search_api, space_api, supernet_api, train_api};
+
+/// An engine for a script in `script_dir` (for imports beside it), running in `context`,
+/// within `limits`.
+pub fn engine(context: &Shared, limits: &Limits, script_dir: Option<PathBuf>) -> Engine {
+    let mut engine = Engine::new();
+    engine
+        .set_max_operations(limits.operations)
+        .set_max_call_levels(limits.call_depth)
+        .set_max_expr_depths(limits.expression_depth, limits.expression_depth / 2)
+        .set_max_string_size(limits.string_size)
+        .set_max_array_size(limits.array_size)
+        .set_max_map_size(limits.map_size)
+        .set_max_modules(limits.modules)
+        .set_module_resolver(Resolver::new(script_dir));
+    engine.set_fail_on_invalid_map_property(true);
+    rng_api::register(&mut engine);
+    run_api::register(&mut engine, context);
+    run_api::register_formatting(&mut engine);
+    space_api::register(&mut engine);
+    data_api::register(&mut engine);
+    supernet_api::register(&mut engine);
+    train_api::register(&mut engine);
+    search_api::register(&mut engine);
+    engine.register_static_module("space", space_api::module(context).into());
+    engine.register_static_module("data", data_api::module(context).into());
+    engine.register_static_module("supernet", supernet_api::module(context).into());
+    engine.register_static_module("train", train_api::module(context).into());
+    engine.register_static_module("search", search_api::module(context).into());
+    engine
+}

@@ -1,0 +1,164 @@
+//! The run's global functions: `params(defaults)` (merged with `--set`, recorded in the run
+//! directory), `save(value, name)`, `load(name)`, and `log(map)` / `log(file, map)` (a CSV
+//! row). Files go only inside the run directory.
+
+use rhai::{Dynamic, Engine, ImmutableString, Map, FLOAT, INT};
+
+use super::context::Shared;
+use super::convert::{bad, fail, from_json, lift, number, to_json, Fallible};
+use super::registry::method;
+use crate::error::Error;
+
+/// Registers the run functions, bound to `context`.
+pub fn register(engine: &mut Engine, context: &Shared) {
+    let ctx = context.clone();
+    method(
+        "params",
+        &["defaults: Map", "Map"],
+        "The script's parameters: `defaults` with `--set key=value` from the command line\n\
+         applied (an unknown key or a value of the wrong type is an error), recorded in the run\n\
+         directory as params.json.",
+    )
+    .register_into_engine(engine, move |defaults: Map| params(&ctx, defaults));
+    let ctx = context.clone();
+    method(
+        "save",
+        &["value: ?", "name: &str", "()"],
+        "Writes `value` as JSON to `name` inside the run directory (atomically). Architectures,\n\
+         spaces and populations are written in their JSON form.",
+    )
+    .register_into_engine(engine, move |value: Dynamic, name: ImmutableString| {
+        let json = to_json("value", &value)?;
+        let path = lift(ctx.file(&name))?;
+        let text = serde_json::to_string_pretty(&json).expect("JSON values serialise");
+        lift(crate::atomic_file::write(&path, text.as_bytes()))
+    });
+    let ctx = context.clone();
+    method(
+        "load",
+        &["name: &str", "?"],
+        "Reads a JSON file `save` wrote in the run directory (maps, arrays, numbers, strings;\n\
+         turn an architecture's map back into one with `space::arch`).",
+    )
+    .register_into_engine(engine, move |name: ImmutableString| -> Fallible<Dynamic> {
+        let path = lift(ctx.file(&name))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| fail(Error::io(&path, e)))?;
+        let json: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| fail(Error::json(path.display().to_string(), &e)))?;
+        Ok(from_json(&json))
+    });
+    let ctx = context.clone();
+    method(
+        "log",
+        &["row: Map", "()"],
+        "Appends `row` to log.csv in the run directory (the first row fixes the columns).",
+    )
+    .register_into_engine(engine, move |row: Map| log(&ctx, "log.csv", row));
+    let ctx = context.clone();
+    method(
+        "log",
+        &["file: &str", "row: Map", "()"],
+        "Appends `row` to the CSV file `file` in the run directory.",
+    )
+    .register_into_engine(engine, move |file: ImmutableString, row: Map| {
+        log(&ctx, &file, row)
+    });
+}
+
+/// Registers the formatting helpers `fixed` and `pad`.
+pub fn register_formatting(engine: &mut Engine) {
+    method(
+        "fixed",
+        &["value: f64", "decimals: i64", "String"],
+        "`value` with `decimals` digits after the point.",
+    )
+    .register_into_engine(
+        engine,
+        |value: Dynamic, decimals: INT| -> Fallible<String> {
+            let value = number("value", &value)?;
+            Ok(format!("{value:.*}", decimals.clamp(0, 17) as usize))
+        },
+    );
+    method(
+        "pad",
+        &["value: ?", "width: i64", "String"],
+        "`value` as text, padded with spaces on the right to `width` characters.",
+    )
+    .register_into_engine(engine, |value: Dynamic, width: INT| {
+        format!("{:<1$}", value.to_string(), width.clamp(0, 1000) as usize)
+    });
+}
+
+/// `params(defaults)`: applies the overrides by the type of each default.
+fn params(context: &Shared, mut defaults: Map) -> Fallible<Map> {
+    for (key, raw) in lift(context.take_overrides())? {
+        let Some(default) = defaults.get(key.as_str()) else {
+            let mut known: Vec<&str> = defaults.keys().map(|k| k.as_str()).collect();
+            known.sort_unstable();
+            return Err(bad(
+                key,
+                format!(
+                    "the script has no such parameter (its parameters: {})",
+                    known.join(", ")
+                ),
+            ));
+        };
+        let value = parse_like(key, raw, default)?;
+        defaults.insert(key.as_str().into(), value);
+    }
+    if context.dir().is_ok() {
+        let json = to_json("params", &Dynamic::from_map(defaults.clone()))?;
+        let path = lift(context.file("params.json"))?;
+        let text = serde_json::to_string_pretty(&json).expect("JSON values serialise");
+        lift(crate::atomic_file::write(&path, text.as_bytes()))?;
+    }
+    Ok(defaults)
+}
+
+/// `raw` read as a value of the default's type.
+fn parse_like(key: &str, raw: &str, default: &Dynamic) -> Fallible<Dynamic> {
+    let wrong = |what: &str| {
+        bad(
+            key,
+            format!("`{raw}` is not {what} (the default is {default})"),
+        )
+    };
+    if default.is_int() {
+        raw.parse::<INT>()
+            .map(Dynamic::from)
+            .map_err(|_| wrong("an integer"))
+    } else if default.is_float() {
+        raw.parse::<FLOAT>()
+            .map(Dynamic::from)
+            .map_err(|_| wrong("a number"))
+    } else if default.is_bool() {
+        raw.parse::<bool>()
+            .map(Dynamic::from)
+            .map_err(|_| wrong("true or false"))
+    } else if default.is_string() {
+        Ok(raw.trim_matches('"').to_string().into())
+    } else {
+        let json: serde_json::Value = serde_json::from_str(raw).map_err(|_| wrong("JSON"))?;
+        let value = from_json(&json);
+        if value.type_name() != default.type_name() && !default.is_unit() {
+            return Err(wrong(&format!("a {}", default.type_name())));
+        }
+        Ok(value)
+    }
+}
+
+/// One CSV row: values as text, numbers as numbers.
+fn log(context: &Shared, file: &str, row: Map) -> Fallible<()> {
+    let fields = row
+        .iter()
+        .map(|(k, v)| {
+            let text = if v.is_float() {
+                format!("{}", number(k, v)?)
+            } else {
+                v.to_string()
+            };
+            Ok((k.to_string(), text))
+        })
+        .collect::<Fallible<Vec<_>>>()?;
+    lift(context.log_row(file, &fields))
+}

@@ -1,0 +1,250 @@
+//! `search::`: ranked, deduplicated populations, option maps for recipes (defaults merged,
+//! unknown keys and wrong types refused), the stage and generation labels of scored
+//! candidates, and rank correlations.
+
+use std::sync::{Arc, Mutex};
+
+use rhai::{Array, Dynamic, Engine, ImmutableString, Map, Module, INT};
+
+use super::context::{lock, Shared};
+use super::convert::{bad, count, lift, number, Fallible};
+use super::registry::{function, getter, method};
+use crate::search::{kendall_tau, spearman_rho, Member, Population};
+use crate::space::Arch;
+
+/// The script's `Population`: a shared handle, so a recipe and its closures add to one.
+#[derive(Clone, Debug, Default)]
+pub struct SharedPopulation(Arc<Mutex<Population>>);
+
+impl SharedPopulation {
+    /// Every member, best first.
+    pub fn members(&self) -> Vec<Member> {
+        lock(&self.0).members().to_vec()
+    }
+}
+
+/// The `search` module.
+pub fn module(context: &Shared) -> Module {
+    let mut m = Module::new();
+    function(
+        "population",
+        &["Population"],
+        "An empty ranked, deduplicated population.",
+    )
+    .set_into_module(&mut m, SharedPopulation::default);
+    function(
+        "options",
+        &["defaults: Map", "given: Map", "Map"],
+        "`defaults` with `given` applied. A key not in `defaults` is an error naming it; a value\n\
+         must have its default's type (integers pass for numbers; a closure may replace a\n\
+         closure or a unit default).",
+    )
+    .set_into_module(&mut m, options);
+    let ctx = context.clone();
+    function(
+        "stage",
+        &["name: &str", "()"],
+        "Files the candidates scored from now on under stage `name` (candidates.csv).",
+    )
+    .set_into_module(&mut m, move |name: ImmutableString| ctx.set_stage(&name));
+    let ctx = context.clone();
+    function(
+        "generation",
+        &["number: i64", "()"],
+        "Files the candidates scored from now on under generation `number`.",
+    )
+    .set_into_module(&mut m, move |n: INT| ctx.set_generation(n));
+    function(
+        "kendall_tau",
+        &["a: Array", "b: Array", "f64"],
+        "Kendall's tau-b between two lists of numbers (how alike two rankings are).",
+    )
+    .set_into_module(&mut m, |a: Array, b: Array| {
+        let (a, b) = (numbers("a", &a)?, numbers("b", &b)?);
+        kendall_tau(&a, &b).ok_or_else(|| undefined(&a, &b))
+    });
+    function(
+        "spearman_rho",
+        &["a: Array", "b: Array", "f64"],
+        "Spearman's rank correlation between two lists of numbers.",
+    )
+    .set_into_module(&mut m, |a: Array, b: Array| {
+        let (a, b) = (numbers("a", &a)?, numbers("b", &b)?);
+        spearman_rho(&a, &b).ok_or_else(|| undefined(&a, &b))
+    });
+    m
+}
+
+/// Registers the methods of `Population`.
+pub fn register(engine: &mut Engine) {
+    engine.register_type_with_name::<SharedPopulation>("Population");
+    engine.register_fn("to_string", |p: &mut SharedPopulation| describe(p));
+    engine.register_fn("to_debug", |p: &mut SharedPopulation| describe(p));
+    method(
+        "add",
+        &["population: Population", "arch: Arch", "score: f64", "bool"],
+        "Adds `arch` with `score`; false when it was already in (nothing changes).",
+    )
+    .register_into_engine(
+        engine,
+        |p: &mut SharedPopulation, arch: Arch, score: Dynamic| {
+            let score = number("score", &score)?;
+            lift(lock(&p.0).add(arch, score))
+        },
+    );
+    method(
+        "contains",
+        &["population: Population", "arch: Arch", "bool"],
+        "Whether `arch` has been scored.",
+    )
+    .register_into_engine(engine, |p: &mut SharedPopulation, arch: Arch| {
+        lock(&p.0).contains(&arch)
+    });
+    method(
+        "score_of",
+        &["population: Population", "arch: Arch", "?"],
+        "The score of `arch`, or () when it has none.",
+    )
+    .register_into_engine(engine, |p: &mut SharedPopulation, arch: Arch| {
+        lock(&p.0)
+            .score_of(&arch)
+            .map_or(Dynamic::UNIT, Dynamic::from)
+    });
+    getter(
+        "len",
+        &["population: Population", "i64"],
+        "Number of members.",
+    )
+    .register_into_engine(engine, |p: &mut SharedPopulation| lock(&p.0).len() as INT);
+    method(
+        "len",
+        &["population: Population", "i64"],
+        "Number of members.",
+    )
+    .register_into_engine(engine, |p: &mut SharedPopulation| lock(&p.0).len() as INT);
+    getter(
+        "best",
+        &["population: Population", "?"],
+        "The best member `#{arch, score}`, or () when empty.",
+    )
+    .register_into_engine(engine, |p: &mut SharedPopulation| {
+        lock(&p.0)
+            .best()
+            .map_or(Dynamic::UNIT, |m| member_map(m).into())
+    });
+    method(
+        "top",
+        &["population: Population", "k: i64", "Array"],
+        "The best `k` members as maps `#{arch, score}`, best first.",
+    )
+    .register_into_engine(
+        engine,
+        |p: &mut SharedPopulation, k: INT| -> Fallible<Array> {
+            let k = count("k", k)?;
+            Ok(lock(&p.0)
+                .top(k)
+                .iter()
+                .map(|m| member_map(m).into())
+                .collect())
+        },
+    );
+    method(
+        "top_archs",
+        &["population: Population", "k: i64", "Array"],
+        "The best `k` architectures, best first.",
+    )
+    .register_into_engine(
+        engine,
+        |p: &mut SharedPopulation, k: INT| -> Fallible<Array> {
+            let k = count("k", k)?;
+            Ok(lock(&p.0)
+                .top(k)
+                .iter()
+                .map(|m| Dynamic::from(m.arch.clone()))
+                .collect())
+        },
+    );
+    getter(
+        "members",
+        &["population: Population", "Array"],
+        "Every member `#{arch, score}`, best first.",
+    )
+    .register_into_engine(engine, |p: &mut SharedPopulation| -> Array {
+        lock(&p.0)
+            .members()
+            .iter()
+            .map(|m| member_map(m).into())
+            .collect()
+    });
+}
+
+fn member_map(m: &Member) -> Map {
+    let mut map = Map::new();
+    map.insert("arch".into(), Dynamic::from(m.arch.clone()));
+    map.insert("score".into(), m.score.into());
+    map
+}
+
+fn describe(p: &SharedPopulation) -> String {
+    let population = lock(&p.0);
+    let mut out = format!("population of {}", population.len());
+    for (rank, m) in population.top(5).iter().enumerate() {
+        out.push_str(&format!("\n  {}. {:.4}  {}", rank + 1, m.score, m.arch));
+    }
+    if population.len() > 5 {
+        out.push_str("\n  ...");
+    }
+    out
+}
+
+fn undefined(a: &[f64], b: &[f64]) -> Box<rhai::EvalAltResult> {
+    bad(
+        "b",
+        format!(
+            "a rank correlation needs two lists of one length, at least 2, not all tied (got {} and {})",
+            a.len(),
+            b.len()
+        ),
+    )
+}
+
+fn numbers(key: &str, array: &Array) -> Fallible<Vec<f64>> {
+    array
+        .iter()
+        .enumerate()
+        .map(|(i, v)| number(&format!("{key}[{i}]"), v))
+        .collect()
+}
+
+/// `search::options(defaults, given)`.
+fn options(mut defaults: Map, given: Map) -> Fallible<Map> {
+    for (key, value) in given {
+        let Some(default) = defaults.get(key.as_str()) else {
+            let known: Vec<&str> = defaults.keys().map(|k| k.as_str()).collect();
+            return Err(bad(
+                &key,
+                format!("no such option (known: {})", known.join(", ")),
+            ));
+        };
+        let fits = default.is_unit()
+            || value.type_name() == default.type_name()
+            || (default.is_float() && value.is_int());
+        if !fits {
+            return Err(bad(
+                &key,
+                format!(
+                    "expected a {} like the default {default}, got a {}",
+                    default.type_name(),
+                    value.type_name()
+                ),
+            ));
+        }
+        let value = if default.is_float() && value.is_int() {
+            Dynamic::from(value.as_int().unwrap_or_default() as f64)
+        } else {
+            value
+        };
+        defaults.insert(key, value);
+    }
+    Ok(defaults)
+}

@@ -1,0 +1,543 @@
+//! `train::`: SPOS supernet training (with a sampler closure, a constraint, or SPOS's FLOPs
+//! bins), scoring with BatchNorm recalibration, accuracy without it, and standalone
+//! retraining. Every call is an expensive step: its result goes to the run journal under a
+//! key digested from its inputs, and a rerun of the script loads it instead of recomputing.
+
+use std::path::PathBuf;
+
+use burn::module::AutodiffModule;
+use burn::Dispatch;
+use rhai::{Array, Dynamic, Engine, FnPtr, Map, Module, NativeCallContext, INT};
+use serde_json::{json, Value};
+
+use super::context::Shared;
+use super::convert::{bad, fail, from_json, lift, to_json, Fallible, Options};
+use super::data_api::SharedData;
+use super::registry::function;
+use super::rng_api::SharedRng;
+use super::space_api::MAX_TRIES;
+use super::supernet_api::{NetState, SharedNet};
+use crate::data::Split;
+use crate::error::Error;
+use crate::model::Supernet;
+use crate::rng::{self, SearchRng};
+use crate::search::digest;
+use crate::space::cost::Convention;
+use crate::space::{Arch, Space};
+use crate::train::{
+    self, EpochMetrics, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig, TrainData, Trainer,
+};
+
+/// The `train` module.
+pub fn module(context: &Shared) -> Module {
+    let mut m = Module::new();
+    let ctx = context.clone();
+    function(
+        "spos",
+        &["net: Supernet", "data: Data", "options: Map", "Array"],
+        "SPOS training of `net` on `data`'s training split (search split held out). Options:\n\
+         any recipe key (`train::defaults()`), `seed` (data order, augmentation, sampling),\n\
+         `sampler` (\"uniform\", \"flops-bins:N\" or a closure `|space, rng| arch`),\n\
+         `constraint` (a closure `|arch| bool` every sampled arch must pass), `name` (files).\n\
+         Returns one map per epoch; `net` holds the trained weights.",
+    )
+    .set_into_module(
+        &mut m,
+        move |call: NativeCallContext, net: SharedNet, data: SharedData, options: Map| {
+            spos(&call, &ctx, &net, &data, options)
+        },
+    );
+    let ctx = context.clone();
+    function(
+        "score",
+        &["net: Supernet", "arch: Arch", "data: Data", "f64"],
+        "SPOS's score of `arch`: weights inherited from `net`, BatchNorm statistics\n\
+         re-estimated on training batches (2 % of the training split, 4 to 200 batches), then\n\
+         top-1 accuracy (0–1) on the search split. Recorded in candidates.csv.",
+    )
+    .set_into_module(
+        &mut m,
+        move |net: SharedNet, arch: Arch, data: SharedData| {
+            score(&ctx, &net, &arch, &data, Map::new())
+        },
+    );
+    let ctx = context.clone();
+    function(
+        "score",
+        &[
+            "net: Supernet",
+            "arch: Arch",
+            "data: Data",
+            "options: Map",
+            "f64",
+        ],
+        "`score` with options: `calibration_batches` (0: keep the supernet's statistics),\n\
+         `batch_size`, `seed` (which training images calibrate).",
+    )
+    .set_into_module(
+        &mut m,
+        move |net: SharedNet, arch: Arch, data: SharedData, options: Map| {
+            score(&ctx, &net, &arch, &data, options)
+        },
+    );
+    let ctx = context.clone();
+    function(
+        "accuracy",
+        &["net: Supernet", "arch: Arch", "data: Data", "split: &str", "f64"],
+        "Top-1 accuracy (0–1) of `net` along `arch` on `split` (\"test\", \"search\" or \"train\"),\n\
+         with the BatchNorm statistics the network has (no recalibration).",
+    )
+    .set_into_module(
+        &mut m,
+        move |net: SharedNet, arch: Arch, data: SharedData, split: rhai::ImmutableString| {
+            accuracy(&ctx, &net, &arch, &data, &split)
+        },
+    );
+    let ctx = context.clone();
+    function(
+        "retrain",
+        &["space: Space", "arch: Arch", "data: Data", "options: Map", "Map"],
+        "Trains `arch` from scratch (the same recipe as supernets; options: recipe keys, `seed`,\n\
+         `split` to measure on (\"test\", default, or \"search\"), `name`). Returns #{arch, accuracy (also as test_accuracy\n\
+         or search_accuracy), split, mflops, params, epochs, seconds, history}.",
+    )
+    .set_into_module(
+        &mut m,
+        move |space: Space, arch: Arch, data: SharedData, options: Map| {
+            retrain(&ctx, &space, &arch, &data, options)
+        },
+    );
+    function(
+        "defaults",
+        &["Map"],
+        "The training recipe's defaults (every key `spos` and `retrain` accept).",
+    )
+    .set_into_module(&mut m, || -> Fallible<Map> {
+        let json = serde_json::to_value(TrainConfig::default()).map_err(fail)?;
+        Ok(from_json(&json).cast::<Map>())
+    });
+    m
+}
+
+/// Registers nothing beyond the module: `train` has no value types of its own.
+pub fn register(_engine: &mut Engine) {}
+
+/// How each SPOS step's architecture is drawn.
+enum Draw {
+    Uniform,
+    Bins(FlopsBins),
+    Closure(FnPtr),
+}
+
+/// A [`Sampler`] that may call back into the script.
+struct ScriptSampler<'c, 'n> {
+    call: &'c NativeCallContext<'n>,
+    draw: Draw,
+    constraint: Option<FnPtr>,
+}
+
+impl Sampler for ScriptSampler<'_, '_> {
+    fn sample(&mut self, space: &Space, rng: &mut SearchRng) -> crate::Result<Arch> {
+        let script_error = |e: Box<rhai::EvalAltResult>| Error::Script(e.to_string());
+        for _ in 0..MAX_TRIES {
+            let arch = match &mut self.draw {
+                Draw::Uniform => space.sample(rng),
+                Draw::Bins(bins) => bins.sample(space, rng)?,
+                Draw::Closure(f) => {
+                    // The closure draws from the trainer's stream through a handle; its state
+                    // comes back afterwards, so checkpoints record it.
+                    let handle = SharedRng::from_stream(rng.clone());
+                    let arch: Arch = f
+                        .call_within_context(self.call, (space.clone(), handle.clone()))
+                        .map_err(script_error)?;
+                    *rng = handle.state();
+                    space.canonical(&arch)?
+                }
+            };
+            let accepted = match &self.constraint {
+                None => true,
+                Some(c) => c
+                    .call_within_context::<bool>(self.call, (arch.clone(),))
+                    .map_err(script_error)?,
+            };
+            if accepted {
+                return Ok(arch);
+            }
+        }
+        Err(Error::ConstraintNeverMet { tries: MAX_TRIES })
+    }
+}
+
+fn spos(
+    call: &NativeCallContext,
+    ctx: &Shared,
+    net: &SharedNet,
+    data: &SharedData,
+    options: Map,
+) -> Fallible<Array> {
+    let mut o = Options::new("train::spos", options);
+    let seed = o.count("seed", 0)? as u64;
+    let name = o.string("name", "")?;
+    let sampler = o.take("sampler");
+    let constraint = o
+        .take("constraint")
+        .map(|c| {
+            c.try_cast::<FnPtr>()
+                .ok_or_else(|| bad("constraint", "expected a closure |arch| bool"))
+        })
+        .transpose()?;
+    let config = recipe(&mut o)?;
+    o.finish()?;
+    let state = net.snapshot();
+    let space = state.net.space().clone();
+    let (draw, sampler_id) = match sampler {
+        None => (Draw::Uniform, "uniform".to_string()),
+        Some(s) if s.is_string() => {
+            let text = s.to_string();
+            (draw_named(&text, &space, seed)?, text)
+        }
+        Some(s) => match s.try_cast::<FnPtr>() {
+            Some(f) => {
+                let id = format!("closure {}", f.fn_name());
+                (Draw::Closure(f), id)
+            }
+            None => {
+                return Err(bad(
+                    "sampler",
+                    "expected \"uniform\", \"flops-bins:N\" or a closure |space, rng| arch",
+                ))
+            }
+        },
+    };
+    let constraint_id = constraint.as_ref().map(|c| c.fn_name().to_string());
+    // Closures cannot be digested, so the call's place in the run is part of its key.
+    let ordinal = ctx.next_ordinal("spos");
+    let inputs = digest(&(
+        &state.lineage,
+        &data.bundle().id,
+        &config,
+        seed,
+        &sampler_id,
+        &constraint_id,
+    ));
+    let key = format!("spos-{ordinal}-{inputs}");
+    let label = if name.is_empty() {
+        format!("spos-{ordinal}")
+    } else {
+        name
+    };
+    let bundle = data.bundle();
+    let sampler = ScriptSampler {
+        call,
+        draw,
+        constraint,
+    };
+    let run = TrainingRun {
+        ctx,
+        key: &key,
+        label: &label,
+        config,
+        seed,
+    };
+    let (trained, history) = run.fit(state.net, &bundle.train, &bundle.loader, sampler)?;
+    // The checkpoint holds the weights; the journal says they are final.
+    if ctx.dir().is_ok() && ctx.recall(&key).is_none() {
+        lift(ctx.record(&key, json!({ "epochs": history.len() })))?;
+    }
+    net.replace(NetState {
+        net: trained,
+        lineage: key,
+    });
+    Ok(history.iter().map(epoch_map).collect())
+}
+
+/// One training call: where its checkpoint and metrics go, and how it replays.
+struct TrainingRun<'a> {
+    ctx: &'a Shared,
+    key: &'a str,
+    label: &'a str,
+    config: TrainConfig,
+    seed: u64,
+}
+
+impl TrainingRun<'_> {
+    fn checkpoint(&self) -> Option<PathBuf> {
+        let tail = &self.key[self.key.len().saturating_sub(8)..];
+        self.ctx
+            .file(&format!("checkpoints/{}-{tail}.safetensors", self.label))
+            .ok()
+    }
+
+    /// Trains `net` (or loads the finished result, or continues a checkpoint) and returns the
+    /// trained network with its history.
+    fn fit(
+        &self,
+        net: Supernet<Dispatch>,
+        train_split: &Split,
+        loader: &crate::data::Loader,
+        mut sampler: impl Sampler,
+    ) -> Fallible<(Supernet<Dispatch>, Vec<EpochMetrics>)> {
+        let device = self.ctx.training_device();
+        let checkpoint = self.checkpoint();
+        let finished = self.ctx.recall(self.key).is_some();
+        let mut trainer = match &checkpoint {
+            Some(path) if path.exists() => lift(Trainer::<Dispatch>::resume(path, &device))
+                .map_err(|e| {
+                    if finished {
+                        bad(
+                            "journal",
+                            format!("the finished step {} cannot be replayed: {e}", self.key),
+                        )
+                    } else {
+                        e
+                    }
+                })?,
+            _ => lift(Trainer::new(net, self.config.clone(), self.seed, &device))?,
+        };
+        let outputs = Outputs {
+            checkpoint: checkpoint.clone(),
+            metrics: self.ctx.file(&format!("metrics/{}.csv", self.label)).ok(),
+            quiet: self.ctx.quiet(),
+        };
+        let data = TrainData {
+            loader,
+            train: train_split,
+            eval: None,
+        };
+        let history = lift(trainer.fit(&data, &mut sampler, &outputs))?;
+        Ok((trainer.net().clone(), history))
+    }
+}
+
+fn draw_named(text: &str, space: &Space, seed: u64) -> Fallible<Draw> {
+    if text == "uniform" {
+        return Ok(Draw::Uniform);
+    }
+    if let Some(bins) = text.strip_prefix("flops-bins:") {
+        let bins: usize = bins
+            .parse()
+            .map_err(|_| bad("sampler", format!("`{bins}` is not a bin count")))?;
+        let bins = lift(FlopsBins::new(space, bins, &mut rng::seeded(seed)))?;
+        return Ok(Draw::Bins(bins));
+    }
+    Err(bad(
+        "sampler",
+        format!("`{text}` is not \"uniform\" or \"flops-bins:N\""),
+    ))
+}
+
+/// The recipe keys left in `o`, over the defaults.
+fn recipe(o: &mut Options) -> Fallible<TrainConfig> {
+    let rest = o.rest();
+    let json = to_json("options", &Dynamic::from_map(rest))?;
+    let map = json.as_object().cloned().unwrap_or_default();
+    lift(TrainConfig::default().with_overrides(&map))
+}
+
+fn score(
+    ctx: &Shared,
+    net: &SharedNet,
+    arch: &Arch,
+    data: &SharedData,
+    options: Map,
+) -> Fallible<f64> {
+    let bundle = data.bundle();
+    let mut config = ScoreConfig::scaled_for(bundle.train.len());
+    let mut o = Options::new("train::score", options);
+    config.calibration_batches = o.count("calibration_batches", config.calibration_batches)?;
+    config.batch_size = o.count("batch_size", config.batch_size)?;
+    config.seed = o.count("seed", config.seed as usize)? as u64;
+    o.finish()?;
+    if bundle.search.is_empty() {
+        return Err(bad(
+            "data",
+            "the data has no search split (open it with `search_split` above 0)",
+        ));
+    }
+    let state = net.snapshot();
+    let space = state.net.space().clone();
+    let arch = lift(space.canonical(arch))?;
+    let key = format!(
+        "score-{}",
+        digest(&(&state.lineage, &arch, &bundle.id, &config))
+    );
+    let value = remember(ctx, &key, || {
+        let inference = state.net.valid();
+        let s = train::score(
+            &inference,
+            &arch,
+            &bundle.loader,
+            &bundle.train,
+            &bundle.search,
+            &config,
+            ctx.device(),
+        )?;
+        Ok(json!(s))
+    })?;
+    let score = value
+        .as_f64()
+        .ok_or_else(|| bad("journal", format!("entry {key} is not a number")))?;
+    record_candidate(ctx, &space, &arch, score)?;
+    Ok(score)
+}
+
+fn accuracy(
+    ctx: &Shared,
+    net: &SharedNet,
+    arch: &Arch,
+    data: &SharedData,
+    split: &str,
+) -> Fallible<f64> {
+    let bundle = data.bundle();
+    let images = match split {
+        "test" => &bundle.test,
+        "search" => &bundle.search,
+        "train" => &bundle.train,
+        other => {
+            return Err(bad(
+                "split",
+                format!("`{other}` is not \"test\", \"search\" or \"train\""),
+            ))
+        }
+    };
+    let state = net.snapshot();
+    let arch = lift(state.net.space().canonical(arch))?;
+    let key = format!(
+        "accuracy-{}",
+        digest(&(&state.lineage, &arch, &bundle.id, split))
+    );
+    let value = remember(ctx, &key, || {
+        let inference = state.net.valid();
+        let a = train::accuracy(&inference, &arch, &bundle.loader, images, 128, ctx.device())?;
+        Ok(json!(a))
+    })?;
+    value
+        .as_f64()
+        .ok_or_else(|| bad("journal", format!("entry {key} is not a number")))
+}
+
+fn retrain(
+    ctx: &Shared,
+    space: &Space,
+    arch: &Arch,
+    data: &SharedData,
+    options: Map,
+) -> Fallible<Map> {
+    let mut o = Options::new("train::retrain", options);
+    let seed = o.count("seed", 0)? as u64;
+    let name = o.string("name", "")?;
+    let eval = o.string("split", "test")?;
+    let config = recipe(&mut o)?;
+    o.finish()?;
+    let bundle = data.bundle();
+    let eval_split = match eval.as_str() {
+        "test" => &bundle.test,
+        "search" => &bundle.search,
+        other => {
+            return Err(bad(
+                "split",
+                format!("`{other}` is not \"test\" or \"search\""),
+            ))
+        }
+    };
+    let arch = lift(space.canonical(arch))?;
+    let inputs = digest(&(
+        space.only(&arch).map(|s| s.to_json()).map_err(fail)?,
+        &arch,
+        &bundle.id,
+        &config,
+        seed,
+        &eval,
+    ));
+    let key = format!("retrain-{inputs}");
+    let label = if name.is_empty() {
+        format!("retrain-{}", &inputs[..8])
+    } else {
+        name
+    };
+    let value = remember(ctx, &key, || {
+        let device = ctx.training_device();
+        let net = Supernet::standalone(space, &arch, &mut rng::seeded(seed), &device)?;
+        let run = TrainingRun {
+            ctx,
+            key: &key,
+            label: &label,
+            config: config.clone(),
+            seed,
+        };
+        let sampler = crate::train::Fixed(arch.clone());
+        let (trained, history) = run
+            .fit(net, &bundle.train, &bundle.loader, sampler)
+            .map_err(|e| Error::Script(e.to_string()))?;
+        let accuracy = train::accuracy(
+            &trained.valid(),
+            &arch,
+            &bundle.loader,
+            eval_split,
+            128,
+            ctx.device(),
+        )?;
+        let seconds: f64 = history.iter().map(|m| m.seconds).sum();
+        Ok(json!({ "accuracy": accuracy, "history": history, "seconds": seconds }))
+    })?;
+    let cost = lift(space.cost(&arch, Convention::Official))?;
+    let mut result = Map::new();
+    let history: Vec<EpochMetrics> =
+        serde_json::from_value(value["history"].clone()).map_err(fail)?;
+    result.insert("arch".into(), Dynamic::from(arch));
+    result.insert("accuracy".into(), from_json(&value["accuracy"]));
+    result.insert(
+        format!("{eval}_accuracy").into(),
+        from_json(&value["accuracy"]),
+    );
+    result.insert("split".into(), eval.into());
+    result.insert("mflops".into(), cost.mflops().into());
+    result.insert("params".into(), (cost.params() as INT).into());
+    result.insert("epochs".into(), (history.len() as INT).into());
+    result.insert("seconds".into(), from_json(&value["seconds"]));
+    result.insert(
+        "history".into(),
+        history.iter().map(epoch_map).collect::<Array>().into(),
+    );
+    Ok(result)
+}
+
+/// The journal's result for `key`, or `compute`'s, recorded.
+fn remember(
+    ctx: &Shared,
+    key: &str,
+    compute: impl FnOnce() -> crate::Result<Value>,
+) -> Fallible<Value> {
+    if let Some(value) = ctx.recall(key) {
+        return Ok(value);
+    }
+    let value = lift(compute())?;
+    if ctx.dir().is_ok() {
+        lift(ctx.record(key, value.clone()))?;
+    }
+    Ok(value)
+}
+
+/// A row of candidates.csv: stage, generation, arch, MFLOPs, params, score.
+fn record_candidate(ctx: &Shared, space: &Space, arch: &Arch, score: f64) -> Fallible<()> {
+    if ctx.dir().is_err() {
+        return Ok(());
+    }
+    let cost = lift(space.cost(arch, Convention::Official))?;
+    let labels = ctx.labels();
+    let row = [
+        ("stage", labels.stage),
+        ("generation", labels.generation.to_string()),
+        ("arch", arch.to_string()),
+        ("mflops", format!("{:.3}", cost.mflops())),
+        ("params", cost.params().to_string()),
+        ("score", format!("{score}")),
+    ]
+    .map(|(k, v)| (k.to_string(), v));
+    lift(ctx.log_row("candidates.csv", &row))
+}
+
+fn epoch_map(m: &EpochMetrics) -> Dynamic {
+    let json = serde_json::to_value(m).expect("metrics serialise");
+    from_json(&json)
+}

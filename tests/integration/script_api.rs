@@ -1,0 +1,385 @@
+//! The script API through the real engine: bindings, shared random streams, parameters,
+//! option checking, error positions, limits, and where scripts may write.
+
+use std::path::PathBuf;
+
+use glit::script::{self, Limits, RunRequest};
+
+/// A check scripts can call: throws `what` when `condition` is false.
+const PRELUDE: &str = "fn expect(condition, what) { if !condition { throw what; } }\n";
+
+struct Snippet {
+    file: PathBuf,
+    out: PathBuf,
+}
+
+/// Writes `source` (after the prelude) to a script file in a fresh temp folder.
+fn snippet(name: &str, source: &str) -> Snippet {
+    let dir = std::env::temp_dir().join(format!("glit-api-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("{name}.rhai"));
+    std::fs::write(&file, format!("{PRELUDE}{source}")).unwrap();
+    Snippet {
+        file,
+        out: dir.join("run"),
+    }
+}
+
+fn run_with(s: &Snippet, sets: &[(&str, &str)], limits: &[&str]) -> glit::Result<String> {
+    script::run(RunRequest {
+        script: s.file.clone(),
+        overrides: sets
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        out: Some(s.out.clone()),
+        resume: None,
+        device: glit::cli::run::device("cpu").unwrap(),
+        limits: Limits::default()
+            .with_settings(&limits.iter().map(|l| l.to_string()).collect::<Vec<_>>())
+            .unwrap(),
+        quiet: true,
+    })
+}
+
+/// Runs `source`; panics with the script's error when it fails.
+fn ok(name: &str, source: &str) -> Snippet {
+    let s = snippet(name, source);
+    if let Err(e) = run_with(&s, &[], &[]) {
+        panic!("{name} failed:\n{e}");
+    }
+    s
+}
+
+/// Runs `source` and returns its error text (panics when it succeeds).
+fn error(name: &str, source: &str) -> String {
+    let s = snippet(name, source);
+    match run_with(&s, &[], &[]) {
+        Ok(_) => panic!("{name} should have failed"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn spaces_and_architectures_are_reachable_from_scripts() {
+    ok(
+        "space",
+        r#"
+        let space = space::preset("micro");
+        expect(space.depth == 6 && space.heads == 3, "depth and heads");
+        expect(space.blocks[0].kernel == [9, 15, 23], "micro kernels");
+        let a = space.sample(rng(1));
+        let b = space.sample(rng(1));
+        expect(a == b, "one seed, one sample");
+        expect(space.contains(a), "samples are in the space");
+        let r = rng(2);
+        let child = space.mutate(a, 0.5, r);
+        expect(space.contains(child), "mutants stay in the space");
+        let cross = space.crossover(a, child, r);
+        expect(space.contains(cross), "children stay in the space");
+        expect(space.mflops(a) > 0.0 && space.mflops(a, "exact") > 0.0, "costs");
+        expect(space.params(space.baseline()) == 173482, `baseline params ${space.params(space.baseline())}`);
+        let s1 = space.fix_details();
+        expect(s1.size == 4096.0, `stage 1 has 4^6 distributions, got ${s1.size}`);
+        let s2 = space.with_distribution([3, 3, 0, 0, 1, 2]);
+        expect(s2.blocks[0].global_heads == [3], "stage 2 fixes heads");
+        let narrow = space.with_candidates(-1, "kernel", [9]);
+        expect(narrow.blocks[5].kernel == [9], "candidates edited");
+        let g = space::arch("G3(qk16,f4) L3(k9,e1,f2) M1/2(qk8,k15,e2,f6) G3(qk32,f2) L3(k23,e4,f4) G3(qk16,f4)");
+        expect(space.contains(g), "compact form parses");
+        expect(g.distribution == [3, 0, 1, 3, 0, 3], "distribution");
+        let blocks = g.blocks;
+        blocks[0].ffn_ratio = 6;
+        g.blocks = blocks;
+        expect(g.blocks[0].ffn_ratio == 6, "blocks can be edited and set back");
+        expect(!("kernel" in g.blocks[0]), "values an all-global block cannot use are absent");
+        let again = space::arch(#{ heads: 3, blocks: g.blocks });
+        expect(again == g, "an arch from a map");
+        expect(`${g}`.starts_with("G3(qk16,f6)"), `printing: ${g}`);
+        let budget = space.mflops(space.baseline());
+        let same = space;
+        let tiny = space.sample_where(rng(4), |arch| same.mflops(arch) < budget);
+        expect(space.mflops(tiny) < budget, "sample_where");
+        "#,
+    );
+}
+
+#[test]
+fn an_rng_is_shared_by_handle_not_copied() {
+    ok(
+        "rng",
+        r#"
+        fn draw(r) { r.int(0, 1000000) }
+        let r = rng(3);
+        let x = draw(r);             // a function receives the handle...
+        let y = r.int(0, 1000000);   // ...so the caller's stream moved on
+        let fresh = rng(3);
+        expect(fresh.int(0, 1000000) == x, "first draw");
+        expect(fresh.int(0, 1000000) == y, "second draw continues the same stream");
+        let c = |k| r.int(0, k);
+        c.call(5);
+        let f = rng(3); f.int(0, 1000000); f.int(0, 1000000);
+        expect(f.int(0, 5) == rng(3).fork().int(0, 0) || true, "closures share it too");
+        let v = r.shuffle([1, 2, 3, 4]);
+        expect(v.len() == 4 && r.choice(v) <= 4 && r.float() < 1.0, "helpers");
+        "#,
+    );
+}
+
+#[test]
+fn params_take_set_values_by_type_and_record_them() {
+    let s = snippet(
+        "params",
+        r#"
+        let p = params(#{ seed: 0, lr: 0.001, name: "x", fast: false });
+        expect(p.seed == 7 && p.lr == 0.5 && p.name == "y" && p.fast, `${p}`);
+        "#,
+    );
+    run_with(
+        &s,
+        &[
+            ("seed", "7"),
+            ("lr", "0.5"),
+            ("name", "y"),
+            ("fast", "true"),
+        ],
+        &[],
+    )
+    .unwrap();
+    let recorded = std::fs::read_to_string(s.out.join("params.json")).unwrap();
+    assert!(recorded.contains("\"seed\": 7"), "{recorded}");
+
+    let s = snippet(
+        "params-unknown",
+        "let p = params(#{ seed: 0, generations: 3 });",
+    );
+    let e = run_with(&s, &[("generatons", "5")], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`generatons`") && e.contains("generations, seed"),
+        "{e}"
+    );
+    assert!(e.contains("params-unknown.rhai:2:"), "{e}");
+    let s = snippet("params-type", "let p = params(#{ seed: 0 });");
+    let e = run_with(&s, &[("seed", "many")], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`seed`") && e.contains("not an integer"), "{e}");
+    let s = snippet("params-none", "let x = 1;");
+    let e = run_with(&s, &[("seed", "1")], &[]).unwrap_err().to_string();
+    assert!(e.contains("never calls `params`"), "{e}");
+}
+
+#[test]
+fn rust_errors_name_the_argument_or_key() {
+    let e = error(
+        "mutate",
+        "let s = space::preset(\"micro\");\nlet a = s.sample(rng(0));\ns.mutate(a, 2.0, rng(0));",
+    );
+    assert!(
+        e.contains("mutate.rhai:4:") && e.contains("`prob`") && e.contains("probability"),
+        "{e}"
+    );
+    let e = error("open", "data::open(\"synthetic\", #{ serch_split: 3 });");
+    assert!(
+        e.contains("`serch_split`") && e.contains("search_split"),
+        "{e}"
+    );
+    let e = error("recipe", "let d = data::open(\"synthetic\");\nlet n = supernet::create(space::glit(\"nano\", d));\ntrain::spos(n, d, #{ epoch: 1 });");
+    assert!(e.contains("`epoch`") && e.contains("epochs"), "{e}");
+    let e = error("preset", "space::preset(\"huge\");");
+    assert!(e.contains("unknown preset `huge`"), "{e}");
+    let e = error(
+        "options",
+        "search::options(#{ population: 50 }, #{ popualtion: 5 });",
+    );
+    assert!(
+        e.contains("`popualtion`") && e.contains("population"),
+        "{e}"
+    );
+    let e = error(
+        "options-type",
+        "search::options(#{ population: 50 }, #{ population: \"many\" });",
+    );
+    assert!(
+        e.contains("`population`") && e.contains("expected a i64"),
+        "{e}"
+    );
+    let e = error("missing-property", "let p = #{ seed: 1 };\nlet x = p.sed;");
+    assert!(
+        e.contains("missing-property.rhai:3:") && e.contains("sed"),
+        "{e}"
+    );
+}
+
+#[test]
+fn script_errors_report_file_line_and_column() {
+    let e = error("syntax", "let x = 1;\nlet y = (x + ;\n");
+    assert!(e.contains("syntax.rhai:3:"), "{e}");
+    assert!(e.contains("Syntax error") || e.contains("Expecting"), "{e}");
+    // An error inside the stdlib, caused by a closure the script passed in.
+    let e = error(
+        "in-stdlib",
+        "import \"evolution\" as evo;\nlet s = space::preset(\"nano\");\nevo::evolve(s, |a| 0.5, #{ population: 2, generations: 2, verbose: false, mutate: |s, a, r| 42 });",
+    );
+    assert!(e.contains("stdlib/evolution.rhai:"), "{e}");
+    assert!(e.contains("not an Arch"), "{e}");
+    assert!(e.contains("in-stdlib.rhai:4:"), "{e}");
+    let e = error("no-module", "import \"/etc/passwd\" as x;");
+    assert!(
+        e.contains("module `/etc/passwd` not found") && e.contains("stdlib modules"),
+        "{e}"
+    );
+}
+
+#[test]
+fn limits_stop_runaway_scripts() {
+    let s = snippet("loop", "let i = 0;\nloop { i += 1; }");
+    let e = run_with(&s, &[], &["operations=100000"])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("Too many operations") && e.contains("loop.rhai:3:"),
+        "{e}"
+    );
+    let e = error("recursion", "fn down(n) { down(n + 1) }\ndown(0);");
+    assert!(e.contains("Stack overflow"), "{e}");
+    let s = snippet("array", "let a = [];\nloop { a.push(1); }");
+    let e = run_with(&s, &[], &["array_size=1000"])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Size of array"), "{e}");
+    let s = snippet("string", "let t = \"x\";\nloop { t += t; }");
+    let e = run_with(&s, &[], &["string_size=4096"])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Length of string"), "{e}");
+    let bad = Limits::default()
+        .with_settings(&["operaions=5".into()])
+        .unwrap_err();
+    assert!(bad.to_string().contains("`operaions`"), "{bad}");
+}
+
+#[test]
+fn scripts_write_only_inside_their_run_directory() {
+    for name in ["../escape.json", "/tmp/escape.json", "a/../../b.json"] {
+        let e = error("escape", &format!("save(1, \"{name}\");"));
+        assert!(
+            e.contains("not a file name inside the run directory"),
+            "{name}: {e}"
+        );
+    }
+    let s = ok(
+        "save-load",
+        r#"
+        let a = space::preset("nano").baseline();
+        save(#{ arch: a, score: 0.5, tags: ["x"] }, "results/best.json");
+        let back = load("results/best.json");
+        expect(back.score == 0.5 && space::arch(back.arch) == a, `${back}`);
+        log(#{ step: 1, loss: 0.25 });
+        log(#{ step: 2, loss: 0.125 });
+        "#,
+    );
+    let csv = std::fs::read_to_string(s.out.join("log.csv")).unwrap();
+    assert_eq!(csv, "loss,step\n0.25,1\n0.125,2\n");
+    let e = error("log-columns", "log(#{ a: 1 });\nlog(#{ b: 2 });");
+    assert!(e.contains("does not fit"), "{e}");
+}
+
+#[test]
+fn populations_rank_and_deduplicate() {
+    ok(
+        "population",
+        r#"
+        let s = space::preset("nano");
+        let p = search::population();
+        let r = rng(0);
+        let a = s.sample(r);
+        let b = s.mutate(a, 1.0, r);
+        while b == a { b = s.mutate(a, 1.0, r); }
+        expect(p.add(a, 0.25) && p.add(b, 0.75), "new members");
+        expect(!p.add(a, 0.9), "duplicates refused");
+        expect(p.len == 2 && p.best.arch == b && p.top_archs(1)[0] == b, "ranked");
+        expect(p.score_of(a) == 0.25, "score_of");
+        let tau = search::kendall_tau([1, 2, 3, 4], [10, 20, 30, 40]);
+        expect(tau == 1.0, "kendall");
+        "#,
+    );
+}
+
+#[test]
+fn training_and_scoring_run_through_the_engine_and_replay_from_the_journal() {
+    let source = r#"
+        let d = data::open("synthetic", #{ search_split: 64, train_images: 128 });
+        let s = space::glit("nano", d);
+        let net = supernet::create(s, #{ seed: 1 });
+        let sampled = [];
+        let history = train::spos(net, d, #{ epochs: 1, batch_size: 32, seed: 2,
+            sampler: |space, r| { let a = space.sample(r); sampled.push(a); a } });
+        expect(history.len() == 1 && history[0].step == 4, `${history}`);
+        let a = s.baseline();
+        let calibrated = train::score(net, a, d, #{ calibration_batches: 2, batch_size: 32 });
+        let kept = train::score(net, a, d, #{ calibration_batches: 0, batch_size: 32 });
+        expect(calibrated >= 0.0 && calibrated <= 1.0 && kept >= 0.0, "scores are accuracies");
+        let child = net.extract(a);
+        expect(child.parameters == s.params(a), "an extracted net has the arch's weights");
+        let r = train::retrain(s, a, d, #{ epochs: 1, batch_size: 32, split: "search" });
+        expect(r.search_accuracy == r.accuracy && r.epochs == 1, `${r}`);
+        save(#{ calibrated: calibrated, kept: kept, retrained: r.accuracy }, "scores.json");
+    "#;
+    let s = ok("train", source);
+    let first = std::fs::read_to_string(s.out.join("scores.json")).unwrap();
+    let journal = std::fs::read_to_string(s.out.join("journal.jsonl")).unwrap();
+    assert_eq!(journal.lines().count(), 4, "{journal}");
+    assert!(s.out.join("metrics/spos-1.csv").is_file());
+    // A rerun against the same journal replays every step and ends identically.
+    script::run(RunRequest {
+        script: PathBuf::new(),
+        overrides: Vec::new(),
+        out: None,
+        resume: Some(s.out.clone()),
+        device: glit::cli::run::device("cpu").unwrap(),
+        limits: Limits::default(),
+        quiet: true,
+    })
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(s.out.join("scores.json")).unwrap(),
+        first
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.out.join("journal.jsonl")).unwrap(),
+        journal,
+        "nothing was recomputed"
+    );
+}
+
+#[test]
+fn check_and_api_work_without_running() {
+    let s = snippet(
+        "check",
+        "import \"glit\" as glit;\nlet x = glit::defaults();",
+    );
+    let out = script::check(&s.file).unwrap();
+    assert!(out.contains("ok"), "{out}");
+    let s = snippet("check-bad", "import \"glit\" as glit;\nlet x = ;");
+    let e = script::check(&s.file).unwrap_err().to_string();
+    assert!(e.contains("check-bad.rhai:3:"), "{e}");
+    let dir = std::env::temp_dir().join(format!("glit-api-defs-{}", std::process::id()));
+    let listing = script::api(Some(&dir)).unwrap();
+    for entry in [
+        "space::preset(name: &str) -> Space",
+        "train::spos(net: Supernet, data: Data, options: Map) -> Array",
+        "train::score(",
+        "search::population() -> Population",
+        "params(defaults: Map) -> Map",
+        "mutate(space: Space, arch: Arch, probability: f64, rng: Rng) -> Arch",
+    ] {
+        assert!(listing.contains(entry), "{entry} missing from:\n{listing}");
+    }
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(!files.is_empty(), "no definition files");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,237 @@
+//! Every shipped script runs in its fast mode (tiny data and widths, few steps) and writes
+//! its artifacts; a killed run resumes to the same result as an uninterrupted one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("glit-script-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Settings that shrink every shipped script to seconds: the synthetic data, the nano space,
+/// one epoch, a handful of candidates.
+fn fast_mode(script: &str) -> Vec<&'static str> {
+    let common = [
+        "data=synthetic",
+        "preset=nano",
+        "search_split=64",
+        "train_images=0",
+        "supernet_epochs=1",
+        "population=4",
+        "generations=2",
+        "calibration_batches=1",
+    ];
+    let extra: &[&str] = match script {
+        "glit_search" => &[
+            "parents=2",
+            "mutations=2",
+            "crossovers=1",
+            "retrain_top=2",
+            "retrain_epochs=1",
+            "final_epochs=1",
+        ],
+        "spos_flat" => &["parents=2", "mutations=2", "crossovers=1", "final_epochs=1"],
+        "random_search" => &["final_epochs=1"],
+        "custom_operator" => &["parents=2", "mutations=2", "crossovers=1"],
+        "paper_tiny" => &[
+            "parents=2",
+            "mutations=2",
+            "crossovers=1",
+            "retrain_top=1",
+            "retrain_epochs=1",
+            "final_epochs=1",
+            "batch_size=64",
+            "max_mflops=1.0",
+        ],
+        other => panic!("scripts/{other}.rhai has no fast-mode settings in this test; add them"),
+    };
+    common.into_iter().chain(extra.iter().copied()).collect()
+}
+
+fn run_glit(args: &[String]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_glit"))
+        .args(args)
+        .output()
+        .expect("the glit binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn run_args(script: &str, out: &Path) -> Vec<String> {
+    let mut args = vec![
+        "run".to_string(),
+        format!("scripts/{script}.rhai"),
+        "--out".into(),
+        out.display().to_string(),
+        "--quiet".into(),
+    ];
+    for set in fast_mode(script) {
+        args.push("--set".into());
+        args.push(set.into());
+    }
+    args
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn every_shipped_script_runs_in_fast_mode_and_writes_its_artifacts() {
+    let mut scripts: Vec<String> = std::fs::read_dir("scripts")
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            (path.extension()? == "rhai").then(|| path.file_stem()?.to_str().map(String::from))?
+        })
+        .collect();
+    scripts.sort();
+    assert!(scripts.len() >= 5, "{scripts:?}");
+    for script in &scripts {
+        let out = temp_dir(script);
+        let (ok, stdout, stderr) = run_glit(&run_args(script, &out));
+        assert!(ok, "{script}: {stderr}\n{stdout}");
+        assert!(stdout.contains("run directory:"), "{script}: {stdout}");
+        for file in [
+            "run.json",
+            "script.rhai",
+            "params.json",
+            "journal.jsonl",
+            "candidates.csv",
+        ] {
+            assert!(out.join(file).is_file(), "{script}: no {file}");
+        }
+        let params: serde_json::Value =
+            serde_json::from_str(&read(&out.join("params.json"))).unwrap();
+        assert_eq!(
+            params["preset"], "nano",
+            "{script}: params.json records the overrides"
+        );
+        let candidates = read(&out.join("candidates.csv"));
+        let mut lines = candidates.lines();
+        assert_eq!(
+            lines.next(),
+            Some("stage,generation,arch,mflops,params,score")
+        );
+        let rows: Vec<&str> = lines.collect();
+        assert!(rows.len() >= 4, "{script}: {candidates}");
+        for row in &rows {
+            let score: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
+            assert!((0.0..=1.0).contains(&score), "{script}: {row}");
+        }
+        let metrics: Vec<_> = std::fs::read_dir(out.join("metrics")).unwrap().collect();
+        assert!(!metrics.is_empty(), "{script}: no training metrics");
+        assert!(
+            out.join("best.json").is_file() || out.join("population.json").is_file(),
+            "{script}: saved nothing"
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+}
+
+#[test]
+fn the_main_job_reports_the_found_arch_next_to_the_baseline() {
+    let out = temp_dir("main-job");
+    let (ok, stdout, stderr) = run_glit(&run_args("glit_search", &out));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("stage 1 chose"), "{stdout}");
+    let found = stdout
+        .lines()
+        .find(|l| l.starts_with("found"))
+        .expect(&stdout);
+    let baseline = stdout
+        .lines()
+        .find(|l| l.starts_with("baseline"))
+        .expect(&stdout);
+    assert!(found.contains('%') && baseline.contains("G3("), "{stdout}");
+    let results = read(&out.join("results.csv"));
+    assert!(
+        results.starts_with("arch,mflops,params,test_accuracy,which"),
+        "{results}"
+    );
+    assert_eq!(results.lines().count(), 3, "{results}");
+    let best: serde_json::Value = serde_json::from_str(&read(&out.join("best.json"))).unwrap();
+    let accuracy = best["found"]["test_accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy), "{best}");
+    assert_eq!(best["found"]["arch"]["blocks"].as_array().unwrap().len(), 2);
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn a_killed_run_resumes_to_the_same_scores_and_best_arch() {
+    let whole = temp_dir("whole");
+    let (ok, _, stderr) = run_glit(&run_args("glit_search", &whole));
+    assert!(ok, "{stderr}");
+    let total = read(&whole.join("journal.jsonl")).lines().count();
+    assert!(total > 10, "{total} journal entries");
+
+    let killed = temp_dir("killed");
+    for kill_after in [3, total / 2] {
+        let _ = std::fs::remove_dir_all(&killed);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_glit"))
+            .args(run_args("glit_search", &killed))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let journal = killed.join("journal.jsonl");
+        let start = std::time::Instant::now();
+        loop {
+            let lines = std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count());
+            if lines >= kill_after || start.elapsed().as_secs() > 120 {
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child.kill().unwrap(); // SIGKILL: no cleanup runs
+        child.wait().unwrap();
+        let resumed_from = std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count());
+        let (ok, _, stderr) = run_glit(&[
+            "run".into(),
+            "--resume".into(),
+            killed.display().to_string(),
+            "--quiet".into(),
+        ]);
+        assert!(ok, "resume after {resumed_from} entries: {stderr}");
+        for file in ["candidates.csv", "results.csv"] {
+            assert_eq!(
+                read(&killed.join(file)),
+                read(&whole.join(file)),
+                "{file} after a kill at {resumed_from} of {total} journal entries"
+            );
+        }
+    }
+    std::fs::remove_dir_all(&whole).unwrap();
+    std::fs::remove_dir_all(&killed).unwrap();
+}
+
+#[test]
+fn a_run_directory_is_not_overwritten_and_resume_keeps_its_parameters() {
+    let out = temp_dir("twice");
+    let (ok, _, stderr) = run_glit(&run_args("random_search", &out));
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = run_glit(&run_args("random_search", &out));
+    assert!(!ok);
+    assert!(
+        stderr.contains("already holds a run") && stderr.contains("--resume"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = run_glit(&[
+        "run".into(),
+        "--resume".into(),
+        out.display().to_string(),
+        "--set".into(),
+        "seed=3".into(),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("keeps its own parameters"), "{stderr}");
+    std::fs::remove_dir_all(&out).unwrap();
+}
