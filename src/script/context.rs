@@ -24,6 +24,7 @@ pub struct RunContext {
     params_taken: Mutex<bool>,
     device: DispatchDevice,
     quiet: bool,
+    started: std::time::Instant,
     /// Lines the journal dropped as damaged when the run was opened.
     pub journal_warnings: Vec<String>,
 }
@@ -67,6 +68,7 @@ impl RunContext {
             params_taken: Mutex::new(false),
             device,
             quiet,
+            started: std::time::Instant::now(),
             journal_warnings: warnings,
         })
     }
@@ -83,6 +85,7 @@ impl RunContext {
             params_taken: Mutex::new(false),
             device: DispatchDevice::Flex(Default::default()),
             quiet: true,
+            started: std::time::Instant::now(),
             journal_warnings: Vec::new(),
         }
     }
@@ -127,6 +130,11 @@ impl RunContext {
     /// The same device with autodiff, for training.
     pub fn training_device(&self) -> DispatchDevice {
         DispatchDevice::autodiff(self.device.clone())
+    }
+
+    /// Seconds since the run (this process) started.
+    pub fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
     }
 
     /// Whether progress output is off.

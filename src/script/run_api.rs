@@ -49,6 +49,13 @@ pub fn register(engine: &mut Engine, context: &Shared) {
     });
     let ctx = context.clone();
     method(
+        "elapsed",
+        &["f64"],
+        "Seconds since this run (this process: a resumed run starts again at 0) began.",
+    )
+    .register_into_engine(engine, move || ctx.elapsed());
+    let ctx = context.clone();
+    method(
         "log",
         &["row: Map", "()"],
         "Appends `row` to log.csv in the run directory (the first row fixes the columns).",
