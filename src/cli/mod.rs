@@ -68,7 +68,7 @@ pub enum Command {
     },
     /// Print a space: skeleton, candidates per block, sizes and the baseline's cost.
     Space {
-        /// A preset (paper-tiny, paper-small, released-tiny, micro) or a space JSON file.
+        /// A preset (paper-tiny, paper-small, released-tiny, micro, nano) or a space JSON file.
         preset: String,
         /// Print the space as JSON instead (a starting point for a space of your own).
         #[arg(long)]
@@ -107,7 +107,7 @@ pub enum Command {
         /// Data: `fashion-mnist-mini` (bundled) or a folder of MNIST-style IDX files.
         #[arg(long, default_value = "fashion-mnist-mini")]
         data: String,
-        /// A preset (`micro` sizes itself to the data) or a space JSON file.
+        /// A preset (`micro` and `nano` size themselves to the data) or a space JSON file.
         #[arg(long, default_value = "micro")]
         preset: String,
         /// Train this architecture alone (`baseline`: the all-global one; a built-in name, a

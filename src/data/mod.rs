@@ -52,6 +52,16 @@ impl Split {
         }
     }
 
+    /// A short digest (count and FNV-1a of labels, then pixels): checkpoints and the run
+    /// journal use it to tell one set of images from another.
+    pub fn fingerprint(&self) -> String {
+        let bytes = self.labels.iter().chain(self.pixels.iter());
+        let hash = bytes.fold(0xcbf29ce484222325u64, |hash, &byte| {
+            (hash ^ byte as u64).wrapping_mul(0x100000001b3)
+        });
+        format!("{}:{hash:016x}", self.len())
+    }
+
     /// The first `count` images (all of them when there are fewer).
     pub fn first(&self, count: usize) -> Split {
         let indices: Vec<usize> = (0..self.len().min(count)).collect();

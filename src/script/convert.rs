@@ -136,13 +136,7 @@ pub fn block_to_map(block: &BlockArch) -> Map {
 
 /// A block from a script map; unknown keys and non-integers are errors naming them.
 pub fn block_from_map(index: usize, map: &Map) -> Fallible<BlockArch> {
-    let mut block = BlockArch {
-        global_heads: 0,
-        qk_dim: None,
-        ffn_ratio: 0,
-        conv_expand: None,
-        kernel: None,
-    };
+    let mut block = BlockArch::default();
     for (key, value) in map {
         let name = format!("blocks[{index}].{key}");
         let dimension = Dimension::from_name(key).ok_or_else(|| {

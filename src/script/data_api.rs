@@ -10,7 +10,7 @@ use super::context::Shared;
 use super::convert::{lift, Fallible, Options};
 use super::registry::{function, getter};
 use crate::data::{self, Dataset, Loader, Split};
-use crate::search::{checksum, digest};
+use crate::search::digest;
 
 /// A data set as a script holds it: shared, never copied.
 #[derive(Clone, Debug)]
@@ -72,16 +72,11 @@ fn open(name: &str, request: &Request) -> crate::Result<SharedData> {
         test = test.first(request.test_images);
     }
     let loader = Loader::for_dataset(&dataset);
-    let fingerprint = |split: &Split| {
-        let mut bytes = split.labels.clone();
-        bytes.extend_from_slice(&split.pixels);
-        format!("{}:{:016x}", split.len(), checksum(&bytes))
-    };
     let id = digest(&(
         name,
-        fingerprint(&train),
-        fingerprint(&search),
-        fingerprint(&test),
+        train.fingerprint(),
+        search.fingerprint(),
+        test.fingerprint(),
     ));
     Ok(SharedData(Arc::new(DataBundle {
         dataset,

@@ -12,7 +12,7 @@ use super::dimension::Dimension;
 use crate::error::{Error, Result};
 
 /// The searched values of one block.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlockArch {
     /// Global heads g; the block has N − g local heads.

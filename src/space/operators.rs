@@ -19,13 +19,7 @@ fn draw(list: &[usize], rng: &mut SearchRng) -> Option<usize> {
 
 /// One block with every dimension drawn uniformly (SPOS's per-block uniform choice).
 fn sample_block(choices: &BlockChoices, heads: usize, rng: &mut SearchRng) -> BlockArch {
-    let mut block = BlockArch {
-        global_heads: 0,
-        qk_dim: None,
-        ffn_ratio: 0,
-        conv_expand: None,
-        kernel: None,
-    };
+    let mut block = BlockArch::default();
     // Draw all five, always in the same order, so a seed gives the same arch whatever the
     // global head count turns out to be.
     for dimension in Dimension::ALL {

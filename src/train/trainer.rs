@@ -286,7 +286,7 @@ impl<B: AutodiffBackend> Trainer<B> {
     }
 
     fn check_data(&mut self, train: &Split) -> Result<()> {
-        let fingerprint = fingerprint(train);
+        let fingerprint = train.fingerprint();
         match &self.data_fingerprint {
             Some(expected) if *expected != fingerprint => Err(Error::InvalidValue {
                 key: "data".into(),
@@ -395,16 +395,6 @@ fn epoch_stream(seed: u64, epoch: usize) -> SearchRng {
     let mut stream = SearchRng::seed_from_u64(seed);
     stream.set_stream(epoch as u64);
     stream
-}
-
-/// A short digest of a training split (count and FNV-1a of labels and pixels), so a resume
-/// on other data is caught.
-fn fingerprint(split: &Split) -> String {
-    let mut hash: u64 = 0xcbf29ce484222325;
-    for &byte in split.labels.iter().chain(split.pixels.iter()) {
-        hash = (hash ^ byte as u64).wrapping_mul(0x100000001b3);
-    }
-    format!("{}:{hash:016x}", split.len())
 }
 
 /// The checkpoint's metadata entry `key`, parsed from JSON; errors name the file and key.
