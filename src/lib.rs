@@ -15,6 +15,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod model;
+pub mod report;
 pub mod rng;
 pub mod script;
 pub mod search;

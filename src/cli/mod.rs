@@ -4,8 +4,8 @@
 //! through the binary.
 
 mod bench;
-mod report;
 pub mod run;
+mod tables;
 pub mod train;
 
 use clap::{Parser, Subcommand};
@@ -158,6 +158,25 @@ pub enum Command {
         #[arg(long)]
         no_torch: bool,
     },
+    /// Draw a run's report into RUN_DIR/report/: training curves, search progress, score
+    /// against MFLOPs with the Pareto front, architecture diagrams, and summary.md.
+    Report {
+        /// A run directory (written by `glit run`).
+        run: std::path::PathBuf,
+    },
+    /// Draw an architecture (one column per block, global and local heads coloured) as
+    /// SVG and PNG, and print its per-block cost table.
+    Show {
+        /// A built-in name (glit-tiny, ...), a JSON file, or the compact form in quotes.
+        arch: String,
+        /// The space the architecture belongs to (a preset or a space JSON file); built-in
+        /// names bring their own.
+        #[arg(long)]
+        preset: Option<String>,
+        /// Where to write the drawing: `<OUT>.svg` and `<OUT>.png`.
+        #[arg(long, default_value = "arch")]
+        out: std::path::PathBuf,
+    },
     /// Score architectures with a trained supernet: BatchNorm recalibration on training
     /// batches, then accuracy on the run's search split.
     Score {
@@ -205,7 +224,7 @@ pub fn run(cli: Cli) -> Result<String> {
             if json {
                 Ok(space.to_json() + "\n")
             } else {
-                report::space_summary(&space)
+                tables::space_summary(&space)
             }
         }
         Command::Cost { arch, preset, json } => {
@@ -216,9 +235,9 @@ pub fn run(cli: Cli) -> Result<String> {
                 .map(|&c| space.cost(&arch, c))
                 .collect::<Result<Vec<_>>>()?;
             if json {
-                Ok(report::cost_json(&space, &arch, &costs))
+                Ok(tables::cost_json(&space, &arch, &costs))
             } else {
-                Ok(report::cost_table(&space, &arch, &costs))
+                Ok(tables::cost_table(&space, &arch, &costs))
             }
         }
         Command::Sample {
@@ -287,6 +306,16 @@ pub fn run(cli: Cli) -> Result<String> {
             }
             Ok(out)
         }
+        Command::Report { run } => {
+            let report = crate::report::write(&run)?;
+            Ok(format!(
+                "{}wrote {} files; summary: {}\n",
+                report.table,
+                report.files.len(),
+                report.summary.display()
+            ))
+        }
+        Command::Show { arch, preset, out } => show(&arch, preset.as_deref(), &out),
         Command::Score {
             run,
             archs,
@@ -295,9 +324,48 @@ pub fn run(cli: Cli) -> Result<String> {
             json,
         } => {
             let scored = train::score(&run, &archs, random, seed)?;
-            Ok(report::score_table(&scored, json))
+            Ok(tables::score_table(&scored, json))
         }
     }
+}
+
+/// `glit show`: the diagram files and the cost table.
+fn show(text: &str, preset: Option<&str>, out: &Path) -> Result<String> {
+    let (arch, space) = open_arch(text, preset)?;
+    let arch = space.canonical(&arch)?;
+    let costs = Convention::ALL
+        .iter()
+        .map(|&c| space.cost(&arch, c))
+        .collect::<Result<Vec<_>>>()?;
+    let name = if text.contains('(') {
+        "architecture"
+    } else {
+        text
+    };
+    let title = format!(
+        "{name}: {:.2} MFLOPs, {} params",
+        costs[0].mflops(),
+        tables::thousands(costs[0].params())
+    );
+    let dir = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let stem = out
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::InvalidValue {
+            key: "--out".into(),
+            message: format!("{} names no file", out.display()),
+        })?;
+    let diagram = crate::report::diagram::ArchDiagram { arch: &arch, title };
+    let written = crate::report::figure::save(&diagram, dir, &stem)?;
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    Ok(format!(
+        "{}\ndiagram: {}\n",
+        tables::cost_table(&space, &arch, &costs),
+        names.join(", ")
+    ))
 }
 
 /// A preset by name, or a space JSON file by path.

@@ -76,7 +76,26 @@ pub fn run(request: RunRequest) -> Result<String> {
             message: format!("{name} never calls `params`, so it takes no --set values"),
         });
     }
-    Ok(format!("run directory: {}\n", dir.display()))
+    Ok(format!(
+        "{}run directory: {}\n",
+        final_report(&dir),
+        dir.display()
+    ))
+}
+
+/// The report of a finished run (`<dir>/report/`) and its best-architectures table. A report
+/// that cannot be drawn is a warning: the run itself succeeded and its files are intact.
+fn final_report(dir: &Path) -> String {
+    match crate::report::write(dir) {
+        Ok(report) => format!("\n{}report: {}\n", report.table, report.summary.display()),
+        Err(error) => {
+            eprintln!(
+                "warning: no report: {error} (try `glit report {}`)",
+                dir.display()
+            );
+            String::new()
+        }
+    }
 }
 
 /// Compiles and runs `source` (named `name` in errors).
