@@ -1,6 +1,6 @@
 //! `search::`: ranked, deduplicated populations, option maps for recipes (defaults merged,
 //! unknown keys and wrong types refused), the stage and generation labels of scored
-//! candidates, and rank correlations.
+//! candidates, rank correlations, and (from `pareto_api`) Pareto fronts.
 
 use std::sync::{Arc, Mutex};
 
@@ -72,6 +72,7 @@ pub fn module(context: &Shared) -> Module {
         let (a, b) = (numbers("a", &a)?, numbers("b", &b)?);
         spearman_rho(&a, &b).ok_or_else(|| undefined(&a, &b))
     });
+    super::pareto_api::add_to(&mut m);
     m
 }
 

@@ -2,7 +2,7 @@
 //! sampling (with predicates), mutation, crossover, containment, the stage-1 and stage-2
 //! sub-spaces, and costs in both FLOPs conventions.
 
-use rhai::{Array, Engine, FnPtr, ImmutableString, Map, Module, NativeCallContext, INT};
+use rhai::{Array, Dynamic, Engine, FnPtr, ImmutableString, Map, Module, NativeCallContext, INT};
 
 use super::context::Shared;
 use super::convert::{
@@ -347,6 +347,20 @@ fn register_arch(engine: &mut Engine) {
         "The architecture as JSON text.",
     )
     .register_into_engine(engine, |a: &mut Arch| a.to_json());
+    method(
+        "differing_blocks",
+        &["arch: Arch", "other: Arch", "Array"],
+        "The indices of the blocks where `arch` and `other` differ (compared in canonical form,
+         so values a block does not use are ignored); every block when the depths differ.",
+    )
+    .register_into_engine(engine, |a: &mut Arch, other: Arch| {
+        let (a, b) = (a.canonical(), other.canonical());
+        let depth = a.blocks.len().max(b.blocks.len());
+        (0..depth)
+            .filter(|&i| a.heads != b.heads || a.blocks.get(i) != b.blocks.get(i))
+            .map(|i| Dynamic::from_int(i as INT))
+            .collect::<Array>()
+    });
 }
 
 /// `space.sample_where(rng, accept)`: the stream is never held while `accept` runs.

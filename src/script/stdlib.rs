@@ -14,10 +14,12 @@ type SharedModule = std::sync::Arc<Module>;
 use super::context::lock;
 
 /// The recipes shipped with glit: name and source.
-pub const STDLIB: [(&str, &str); 3] = [
+pub const STDLIB: [(&str, &str); 5] = [
     ("evolution", include_str!("../../stdlib/evolution.rhai")),
     ("glit", include_str!("../../stdlib/glit.rhai")),
     ("baselines", include_str!("../../stdlib/baselines.rhai")),
+    ("pareto", include_str!("../../stdlib/pareto.rhai")),
+    ("course", include_str!("../../stdlib/course.rhai")),
 ];
 
 /// Resolves imports to the stdlib and to files beside the script; compiles each once.

@@ -74,7 +74,7 @@ pub fn module(context: &Shared) -> Module {
          from the largest, AutoFormer).",
     )
     .set_into_module(&mut m, move |space: Space, options: Map| {
-        let mut o = Options::new("supernet::new", options);
+        let mut o = Options::new("supernet::create", options);
         let seed = o.count("seed", 0)? as u64;
         let plan = match o.take("sharing") {
             None => SharingPlan::default(),

@@ -1,7 +1,8 @@
 //! Search bookkeeping that needs no network: ranked, deduplicated populations, the run
-//! journal that makes scripted runs resumable, and how rankings compare.
+//! journal that makes scripted runs resumable, how rankings compare, and Pareto fronts.
 
 mod journal;
+pub mod pareto;
 mod population;
 mod ranking;
 

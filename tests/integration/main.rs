@@ -2,9 +2,12 @@
 
 mod cli;
 mod cost;
+mod course;
 mod data;
 mod fixtures;
 mod model;
+mod pareto;
+mod report;
 mod script_api;
 mod script_runs;
 mod space_operators;

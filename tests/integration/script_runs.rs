@@ -34,6 +34,7 @@ fn fast_mode(script: &str) -> Vec<&'static str> {
         ],
         "spos_flat" => &["parents=2", "mutations=2", "crossovers=1", "final_epochs=1"],
         "random_search" => &["final_epochs=1"],
+        "pareto_search" => &["final_epochs=1"],
         "custom_operator" => &["parents=2", "mutations=2", "crossovers=1"],
         "paper_tiny" => &[
             "parents=2",
@@ -130,6 +131,21 @@ fn every_shipped_script_runs_in_fast_mode_and_writes_its_artifacts() {
             out.join("best.json").is_file() || out.join("population.json").is_file(),
             "{script}: saved nothing"
         );
+        // The report is drawn at the end of every run.
+        assert!(stdout.contains("report: "), "{script}: {stdout}");
+        let summary = read(&out.join("report/summary.md"));
+        assert!(
+            summary.contains("## Best architectures"),
+            "{script}: {summary}"
+        );
+        for stem in ["search-", "pareto-", "training-"] {
+            let drawn = std::fs::read_dir(out.join("report"))
+                .unwrap()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|name| name.starts_with(stem) && name.ends_with(".png"))
+                .count();
+            assert!(drawn >= 1, "{script}: no {stem}*.png");
+        }
         std::fs::remove_dir_all(&out).unwrap();
     }
 }
