@@ -308,6 +308,9 @@ pub fn run(cli: Cli) -> Result<String> {
         }
         Command::Report { run } => {
             let report = crate::report::write(&run)?;
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
             Ok(format!(
                 "{}wrote {} files; summary: {}\n",
                 report.table,

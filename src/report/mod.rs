@@ -28,6 +28,8 @@ pub struct Report {
     pub files: Vec<PathBuf>,
     /// The best architectures per stage as a terminal table.
     pub table: String,
+    /// What could not be drawn, and why.
+    pub warnings: Vec<String>,
 }
 
 /// Writes the report of the run in `run_dir` into `<run_dir>/report/`.
@@ -82,11 +84,19 @@ pub fn write(run_dir: &Path) -> Result<Report> {
         );
     }
 
+    let mut warnings = Vec::new();
     for (which, compact, title) in diagrams(&record) {
-        let arch: Arch = compact.parse().map_err(|e| Error::InvalidData {
-            origin: format!("{}", run_dir.display()),
-            message: format!("architecture `{compact}` of {which}: {e}"),
-        })?;
+        // A script may log something that is not an architecture under `arch`: skip its
+        // diagram and say so, rather than lose the rest of the report.
+        let arch: Arch = match compact.parse() {
+            Ok(arch) => arch,
+            Err(e) => {
+                warnings.push(format!(
+                    "no diagram of {which}: `{compact}` is not an architecture ({e})"
+                ));
+                continue;
+            }
+        };
         let stem = format!("arch-{}", slug(&which));
         let figure = ArchDiagram { arch: &arch, title };
         add(
@@ -114,6 +124,7 @@ pub fn write(run_dir: &Path) -> Result<Report> {
         summary: summary_path,
         files,
         table: summary::terminal(&record),
+        warnings,
     })
 }
 

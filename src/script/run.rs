@@ -87,7 +87,12 @@ pub fn run(request: RunRequest) -> Result<String> {
 /// that cannot be drawn is a warning: the run itself succeeded and its files are intact.
 fn final_report(dir: &Path) -> String {
     match crate::report::write(dir) {
-        Ok(report) => format!("\n{}report: {}\n", report.table, report.summary.display()),
+        Ok(report) => {
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
+            format!("\n{}report: {}\n", report.table, report.summary.display())
+        }
         Err(error) => {
             eprintln!(
                 "warning: no report: {error} (try `glit report {}`)",

@@ -210,3 +210,24 @@ fn glit_show_draws_an_architecture_and_prints_its_costs() {
     assert!(size.0 > 1200 && drawn, "{size:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_result_that_is_not_an_architecture_loses_only_its_diagram() {
+    let dir = temp_dir("not-arch");
+    small_run(&dir);
+    std::fs::write(
+        dir.join("results.csv"),
+        "arch,which\n\"G3(qk4,f4) G3(qk4,f4)\",baseline\nsomething else,odd\n",
+    )
+    .unwrap();
+    let written = report::write(&dir).unwrap();
+    assert!(dir.join("report/arch-baseline.svg").is_file());
+    assert!(!dir.join("report/arch-odd.svg").exists());
+    assert_eq!(written.warnings.len(), 1, "{:?}", written.warnings);
+    assert!(
+        written.warnings[0].contains("`something else`"),
+        "{:?}",
+        written.warnings
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
