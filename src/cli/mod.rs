@@ -30,30 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a Rhai search script in a run directory (or continue one with --resume).
-    Run {
-        /// The script (`scripts/glit_search.rhai`, say); not needed with --resume.
-        script: Option<std::path::PathBuf>,
-        /// Set a script parameter (a key of its `params` map), e.g. `--set generations=5`.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// The run directory [default: runs/<script>-<time>].
-        #[arg(long)]
-        out: Option<std::path::PathBuf>,
-        /// Continue this run: rerun its copy of the script with its parameters, loading every
-        /// finished step from its journal.
-        #[arg(long, value_name = "RUN_DIR")]
-        resume: Option<std::path::PathBuf>,
-        /// Where networks run: `cpu`, or `cuda:N` in builds with `--features cuda`.
-        #[arg(long, default_value = "cpu")]
-        device: String,
-        /// Change a script limit: operations, call_depth, expression_depth, string_size,
-        /// array_size, map_size, modules (e.g. `--limit operations=0` for none).
-        #[arg(long = "limit", value_name = "KEY=VALUE")]
-        limits: Vec<String>,
-        /// No progress bars or per-epoch lines.
-        #[arg(long)]
-        quiet: bool,
-    },
+    Run(run::RunArgs),
     /// Parse a script and every module it imports, and report errors with positions; run
     /// nothing.
     Check {
@@ -200,23 +177,7 @@ pub enum Command {
 /// Runs one parsed command and returns what it prints.
 pub fn run(cli: Cli) -> Result<String> {
     match cli.command {
-        Command::Run {
-            script,
-            sets,
-            out,
-            resume,
-            device,
-            limits,
-            quiet,
-        } => run::run(run::RunArgs {
-            script,
-            sets,
-            out,
-            resume,
-            device,
-            limits,
-            quiet,
-        }),
+        Command::Run(args) => run::run(args),
         Command::Check { script } => run::check(&script),
         Command::Api { definitions } => run::api(definitions.as_deref()),
         Command::Space { preset, json } => {

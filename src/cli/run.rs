@@ -8,20 +8,29 @@ use crate::error::{Error, Result};
 use crate::script::{self, Limits, RunRequest};
 
 /// What `glit run` was given on the command line.
+#[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The script.
+    /// The script (`scripts/glit_search.rhai`, say); not needed with --resume.
     pub script: Option<PathBuf>,
-    /// `key=value` parameter overrides.
+    /// Set a script parameter (a key of its `params` map), e.g. `--set generations=5`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
     pub sets: Vec<String>,
-    /// The run directory.
+    /// The run directory [default: runs/<script>-<time>].
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// A run directory to continue.
+    /// Continue this run: rerun its copy of the script with its parameters, loading every
+    /// finished step from its journal.
+    #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
-    /// `cpu` or `cuda:N`.
+    /// Where networks run: `cpu`, or `cuda:N` in builds with `--features cuda`.
+    #[arg(long, default_value = "cpu")]
     pub device: String,
-    /// `key=value` engine limits.
+    /// Change a script limit: operations, call_depth, expression_depth, string_size,
+    /// array_size, map_size, modules (e.g. `--limit operations=0` for none).
+    #[arg(long = "limit", value_name = "KEY=VALUE")]
     pub limits: Vec<String>,
-    /// No progress output.
+    /// No progress bars or per-epoch lines.
+    #[arg(long)]
     pub quiet: bool,
 }
 

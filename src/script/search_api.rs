@@ -138,33 +138,17 @@ pub fn register(engine: &mut Engine) {
         &["population: Population", "k: i64", "Array"],
         "The best `k` members as maps `#{arch, score}`, best first.",
     )
-    .register_into_engine(
-        engine,
-        |p: &mut SharedPopulation, k: INT| -> Fallible<Array> {
-            let k = count("k", k)?;
-            Ok(lock(&p.0)
-                .top(k)
-                .iter()
-                .map(|m| member_map(m).into())
-                .collect())
-        },
-    );
+    .register_into_engine(engine, |p: &mut SharedPopulation, k: INT| {
+        top(p, k, |m| member_map(m).into())
+    });
     method(
         "top_archs",
         &["population: Population", "k: i64", "Array"],
         "The best `k` architectures, best first.",
     )
-    .register_into_engine(
-        engine,
-        |p: &mut SharedPopulation, k: INT| -> Fallible<Array> {
-            let k = count("k", k)?;
-            Ok(lock(&p.0)
-                .top(k)
-                .iter()
-                .map(|m| Dynamic::from(m.arch.clone()))
-                .collect())
-        },
-    );
+    .register_into_engine(engine, |p: &mut SharedPopulation, k: INT| {
+        top(p, k, |m| Dynamic::from(m.arch.clone()))
+    });
     getter(
         "members",
         &["population: Population", "Array"],
@@ -177,6 +161,12 @@ pub fn register(engine: &mut Engine) {
             .map(|m| member_map(m).into())
             .collect()
     });
+}
+
+/// The best `k` members, each as `item` makes it.
+fn top(p: &SharedPopulation, k: INT, item: fn(&Member) -> Dynamic) -> Fallible<Array> {
+    let k = count("k", k)?;
+    Ok(lock(&p.0).top(k).iter().map(item).collect())
 }
 
 fn member_map(m: &Member) -> Map {

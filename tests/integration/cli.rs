@@ -1,18 +1,6 @@
 //! The `glit` binary, run as a user would.
 
-use std::process::Command;
-
-fn glit(args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_glit"))
-        .args(args)
-        .output()
-        .expect("the glit binary runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use super::fixtures::glit;
 
 #[test]
 fn space_prints_candidates_sizes_and_the_baseline() {

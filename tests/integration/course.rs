@@ -3,7 +3,8 @@
 //! reference solution and rejects the unfinished exercise with a message.
 
 use std::path::PathBuf;
-use std::process::Command;
+
+use super::fixtures::glit;
 
 /// Settings shrinking each lesson to seconds.
 fn fast_mode(lesson: &str) -> Vec<&'static str> {
@@ -43,25 +44,19 @@ fn fast_mode(lesson: &str) -> Vec<&'static str> {
 fn run_lesson(lesson: &str, extra: &[&str]) -> (bool, String, String) {
     let out = std::env::temp_dir().join(format!("glit-course-{lesson}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_glit"));
-    command
-        .args([
-            "run",
-            &format!("scripts/course/{lesson}.rhai"),
-            "--quiet",
-            "--out",
-        ])
-        .arg(&out);
+    let mut args = vec![
+        "run".to_string(),
+        format!("scripts/course/{lesson}.rhai"),
+        "--quiet".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
     for set in fast_mode(lesson).iter().chain(extra) {
-        command.args(["--set", set]);
+        args.extend(["--set".to_string(), set.to_string()]);
     }
-    let output = command.output().expect("the glit binary runs");
+    let result = glit(&args);
     let _ = std::fs::remove_dir_all(&out);
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    result
 }
 
 fn lessons() -> Vec<String> {

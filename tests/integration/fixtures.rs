@@ -1,4 +1,4 @@
-//! Spaces and data the test modules share.
+//! Spaces, data and the binary runner the test modules share.
 
 use glit::space::{Activation, BlockChoices, Skeleton, Space};
 
@@ -21,4 +21,17 @@ pub fn tiny_space() -> Space {
         kernel: vec![3, 5],
     };
     Space::new("tiny", skeleton, vec![block; 2]).unwrap()
+}
+
+/// Runs the `glit` binary with `args`: (exit status was success, stdout, stderr).
+pub fn glit<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_glit"))
+        .args(args)
+        .output()
+        .expect("the glit binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }

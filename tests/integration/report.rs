@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use glit::report;
 
+use super::fixtures::glit;
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("glit-report-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -188,13 +190,9 @@ fn a_malformed_file_or_an_empty_folder_is_an_error_naming_it() {
 fn glit_show_draws_an_architecture_and_prints_its_costs() {
     let dir = temp_dir("show");
     let out = dir.join("tiny");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_glit"))
-        .args(["show", "glit-tiny", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
+    let out = out.display().to_string();
+    let (ok, stdout, stderr) = glit(&["show", "glit-tiny", "--out", &out]);
+    assert!(ok, "{stderr}");
     assert!(
         stdout.contains("total") && stdout.contains("diagram:"),
         "{stdout}"

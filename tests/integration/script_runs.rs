@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use super::fixtures::glit;
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("glit-script-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -51,18 +53,6 @@ fn fast_mode(script: &str) -> Vec<&'static str> {
     common.into_iter().chain(extra.iter().copied()).collect()
 }
 
-fn run_glit(args: &[String]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_glit"))
-        .args(args)
-        .output()
-        .expect("the glit binary runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 fn run_args(script: &str, out: &Path) -> Vec<String> {
     let mut args = vec![
         "run".to_string(),
@@ -95,7 +85,7 @@ fn every_shipped_script_runs_in_fast_mode_and_writes_its_artifacts() {
     assert!(scripts.len() >= 5, "{scripts:?}");
     for script in &scripts {
         let out = temp_dir(script);
-        let (ok, stdout, stderr) = run_glit(&run_args(script, &out));
+        let (ok, stdout, stderr) = glit(&run_args(script, &out));
         assert!(ok, "{script}: {stderr}\n{stdout}");
         assert!(stdout.contains("run directory:"), "{script}: {stdout}");
         for file in [
@@ -153,7 +143,7 @@ fn every_shipped_script_runs_in_fast_mode_and_writes_its_artifacts() {
 #[test]
 fn the_main_job_reports_the_found_arch_next_to_the_baseline() {
     let out = temp_dir("main-job");
-    let (ok, stdout, stderr) = run_glit(&run_args("glit_search", &out));
+    let (ok, stdout, stderr) = glit(&run_args("glit_search", &out));
     assert!(ok, "{stderr}");
     assert!(stdout.contains("stage 1 chose"), "{stdout}");
     let found = stdout
@@ -181,7 +171,7 @@ fn the_main_job_reports_the_found_arch_next_to_the_baseline() {
 #[test]
 fn a_killed_run_resumes_to_the_same_scores_and_best_arch() {
     let whole = temp_dir("whole");
-    let (ok, _, stderr) = run_glit(&run_args("glit_search", &whole));
+    let (ok, _, stderr) = glit(&run_args("glit_search", &whole));
     assert!(ok, "{stderr}");
     let total = read(&whole.join("journal.jsonl")).lines().count();
     assert!(total > 10, "{total} journal entries");
@@ -210,7 +200,7 @@ fn a_killed_run_resumes_to_the_same_scores_and_best_arch() {
         child.kill().unwrap(); // SIGKILL: no cleanup runs
         child.wait().unwrap();
         let resumed_from = std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count());
-        let (ok, _, stderr) = run_glit(&[
+        let (ok, _, stderr) = glit(&[
             "run".into(),
             "--resume".into(),
             killed.display().to_string(),
@@ -232,15 +222,15 @@ fn a_killed_run_resumes_to_the_same_scores_and_best_arch() {
 #[test]
 fn a_run_directory_is_not_overwritten_and_resume_keeps_its_parameters() {
     let out = temp_dir("twice");
-    let (ok, _, stderr) = run_glit(&run_args("random_search", &out));
+    let (ok, _, stderr) = glit(&run_args("random_search", &out));
     assert!(ok, "{stderr}");
-    let (ok, _, stderr) = run_glit(&run_args("random_search", &out));
+    let (ok, _, stderr) = glit(&run_args("random_search", &out));
     assert!(!ok);
     assert!(
         stderr.contains("already holds a run") && stderr.contains("--resume"),
         "{stderr}"
     );
-    let (ok, _, stderr) = run_glit(&[
+    let (ok, _, stderr) = glit(&[
         "run".into(),
         "--resume".into(),
         out.display().to_string(),
