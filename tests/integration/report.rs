@@ -101,10 +101,18 @@ fn a_finished_run_gets_every_figure_and_a_summary_linking_them() {
     ] {
         let svg = std::fs::read_to_string(out.join(format!("{stem}.svg")))
             .unwrap_or_else(|e| panic!("{stem}.svg: {e}"));
-        assert!(
-            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>") && svg.contains("<text"),
-            "{stem}.svg is not a whole SVG with text"
-        );
+        let document =
+            roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{stem}.svg: {e}"));
+        assert_eq!(document.root_element().tag_name().name(), "svg");
+        let count = |tag: &str| {
+            document
+                .descendants()
+                .filter(|n| n.tag_name().name() == tag)
+                .count()
+        };
+        assert!(count("text") >= 3, "{stem}.svg has no labels");
+        let marks = count("rect") + count("circle") + count("polyline") + count("path");
+        assert!(marks >= 5, "{stem}.svg draws nothing ({marks} marks)");
         let (size, drawn) = png_drawn(&out.join(format!("{stem}.png")));
         assert!(
             size.0 >= 400 && size.1 >= 200 && drawn,
