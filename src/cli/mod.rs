@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::rng;
-use crate::space::cost::Convention;
+use crate::space::cost::{Convention, Cost};
 use crate::space::presets::{self, preset_of, PRESETS};
 use crate::space::{Arch, Space};
 
@@ -189,12 +189,7 @@ pub fn run(cli: Cli) -> Result<String> {
             }
         }
         Command::Cost { arch, preset, json } => {
-            let (arch, space) = open_arch(&arch, preset.as_deref())?;
-            let arch = space.canonical(&arch)?;
-            let costs = Convention::ALL
-                .iter()
-                .map(|&c| space.cost(&arch, c))
-                .collect::<Result<Vec<_>>>()?;
+            let (space, arch, costs) = costed(&arch, preset.as_deref())?;
             if json {
                 Ok(tables::cost_json(&space, &arch, &costs))
             } else {
@@ -293,14 +288,20 @@ pub fn run(cli: Cli) -> Result<String> {
     }
 }
 
-/// `glit show`: the diagram files and the cost table.
-fn show(text: &str, preset: Option<&str>, out: &Path) -> Result<String> {
+/// An architecture in canonical form, its space, and its cost in every convention.
+fn costed(text: &str, preset: Option<&str>) -> Result<(Space, Arch, Vec<Cost>)> {
     let (arch, space) = open_arch(text, preset)?;
     let arch = space.canonical(&arch)?;
     let costs = Convention::ALL
         .iter()
         .map(|&c| space.cost(&arch, c))
         .collect::<Result<Vec<_>>>()?;
+    Ok((space, arch, costs))
+}
+
+/// `glit show`: the diagram files and the cost table.
+fn show(text: &str, preset: Option<&str>, out: &Path) -> Result<String> {
+    let (space, arch, costs) = costed(text, preset)?;
     let name = if text.contains('(') {
         "architecture"
     } else {

@@ -32,37 +32,53 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
+/// The figures written so far and the summary's links to them.
+struct Pages {
+    out: PathBuf,
+    files: Vec<PathBuf>,
+    linked: Vec<Linked>,
+}
+
+impl Pages {
+    /// Draws `figure` as `<stem>.svg` and `<stem>.png` and links it under `section`.
+    fn draw(
+        &mut self,
+        figure: &impl figure::Figure,
+        section: &'static str,
+        caption: String,
+        stem: String,
+    ) -> Result<()> {
+        self.files.extend(figure::save(figure, &self.out, &stem)?);
+        self.linked.push(Linked {
+            section,
+            caption,
+            stem,
+        });
+        Ok(())
+    }
+}
+
 /// Writes the report of the run in `run_dir` into `<run_dir>/report/`.
 pub fn write(run_dir: &Path) -> Result<Report> {
     let record = RunRecord::read(run_dir)?;
     let out = run_dir.join("report");
     std::fs::create_dir_all(&out).map_err(|e| Error::io(&out, e))?;
-    let mut files = Vec::new();
-    let mut linked = Vec::new();
-    let mut add = |section, caption: String, stem: String, written: Vec<PathBuf>| {
-        files.extend(written);
-        linked.push(Linked {
-            section,
-            caption,
-            stem,
-        });
+    let mut pages = Pages {
+        out,
+        files: Vec::new(),
+        linked: Vec::new(),
     };
 
     for stage in record.stages() {
         let candidates = record.stage(&stage);
-        let slug = slug(&plots::stage_title(&stage));
+        let title = plots::stage_title(&stage);
+        let slug = slug(&title);
         let progress = SearchProgress {
             stage: &stage,
             candidates: candidates.clone(),
         };
-        let stem = format!("search-{slug}");
-        let caption = format!("Search progress, {}", plots::stage_title(&stage));
-        add(
-            "Search",
-            caption,
-            stem.clone(),
-            figure::save(&progress, &out, &stem)?,
-        );
+        let caption = format!("Search progress, {title}");
+        pages.draw(&progress, "Search", caption, format!("search-{slug}"))?;
         let chosen = record
             .chosen
             .iter()
@@ -74,14 +90,8 @@ pub fn write(run_dir: &Path) -> Result<Report> {
             candidates,
             chosen,
         };
-        let stem = format!("pareto-{slug}");
-        let caption = format!("Score against MFLOPs, {}", plots::stage_title(&stage));
-        add(
-            "Search",
-            caption,
-            stem.clone(),
-            figure::save(&pareto, &out, &stem)?,
-        );
+        let caption = format!("Score against MFLOPs, {title}");
+        pages.draw(&pareto, "Search", caption, format!("pareto-{slug}"))?;
     }
 
     let mut warnings = Vec::new();
@@ -98,27 +108,26 @@ pub fn write(run_dir: &Path) -> Result<Report> {
             }
         };
         let stem = format!("arch-{}", slug(&which));
-        let figure = ArchDiagram { arch: &arch, title };
-        add(
+        pages.draw(
+            &ArchDiagram { arch: &arch, title },
             "Architectures",
             which,
-            stem.clone(),
-            figure::save(&figure, &out, &stem)?,
-        );
+            stem,
+        )?;
     }
 
     for training in record.trainings.iter().filter(|t| !t.epochs.is_empty()) {
         let stem = format!("training-{}", slug(&training.name));
         let caption = format!("Training `{}`", training.name);
-        let written = figure::save(&TrainingCurves(training), &out, &stem)?;
-        add("Training", caption, stem, written);
+        pages.draw(&TrainingCurves(training), "Training", caption, stem)?;
     }
 
-    let summary_path = out.join("summary.md");
+    let summary_path = pages.out.join("summary.md");
     atomic_file::write(
         &summary_path,
-        summary::markdown(&record, &linked).as_bytes(),
+        summary::markdown(&record, &pages.linked).as_bytes(),
     )?;
+    let mut files = pages.files;
     files.push(summary_path.clone());
     Ok(Report {
         summary: summary_path,

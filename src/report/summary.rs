@@ -27,12 +27,8 @@ pub fn best<'a>(candidates: &[&'a Candidate]) -> Vec<&'a Candidate> {
             .total_cmp(&a.score)
             .then(a.mflops.total_cmp(&b.mflops))
     });
-    let mut seen = Vec::new();
-    sorted.retain(|c| {
-        let new = !seen.contains(&c.arch);
-        seen.push(c.arch.clone());
-        new
-    });
+    let mut seen = std::collections::HashSet::new();
+    sorted.retain(|c| seen.insert(c.arch.as_str()));
     sorted.truncate(TOP);
     sorted
 }

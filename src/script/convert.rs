@@ -164,6 +164,16 @@ pub fn block_from_map(index: usize, map: &Map) -> Fallible<BlockArch> {
     Ok(block)
 }
 
+/// A number list from a script array; an element that is not a number is an error naming
+/// `key[i]`.
+pub fn numbers(key: &str, array: &Array) -> Fallible<Vec<f64>> {
+    array
+        .iter()
+        .enumerate()
+        .map(|(i, v)| number(&format!("{key}[{i}]"), v))
+        .collect()
+}
+
 /// An integer list from a script array.
 pub fn int_list(key: &str, array: &Array) -> Fallible<Vec<usize>> {
     array

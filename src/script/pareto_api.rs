@@ -3,7 +3,7 @@
 
 use rhai::{Array, Dynamic, Map, Module, INT};
 
-use super::convert::{bad, count, number, Fallible};
+use super::convert::{bad, count, int_list, numbers, Fallible};
 use super::registry::function;
 use crate::search::pareto;
 
@@ -89,11 +89,7 @@ fn objectives(points: &Array) -> Fallible<Vec<Vec<f64>>> {
                 ),
             ));
         };
-        let values = values
-            .iter()
-            .enumerate()
-            .map(|(j, v)| number(&format!("{key}[{j}]"), v))
-            .collect::<Fallible<Vec<f64>>>()?;
+        let values = numbers(&key, &values)?;
         if values.is_empty() || values.iter().any(|v| !v.is_finite()) {
             return Err(bad(&key, "objectives must be finite numbers, at least one"));
         }
@@ -116,21 +112,14 @@ fn objectives(points: &Array) -> Fallible<Vec<Vec<f64>>> {
 
 /// `front` as indices below `len`.
 fn positions(front: &Array, len: usize) -> Fallible<Vec<usize>> {
-    front
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let key = format!("front[{i}]");
-            let index = v
-                .as_int()
-                .map_err(|t| bad(&key, format!("expected an index, got a {t}")))?;
-            let index = count(&key, index)?;
-            if index >= len {
-                return Err(bad(&key, format!("{index} is past the {len} points")));
-            }
-            Ok(index)
-        })
-        .collect()
+    let indices = int_list("front", front)?;
+    match indices.iter().position(|&index| index >= len) {
+        Some(i) => Err(bad(
+            &format!("front[{i}]"),
+            format!("{} is past the {len} points", indices[i]),
+        )),
+        None => Ok(indices),
+    }
 }
 
 /// `value` with infinity replaced by the largest float: Rhai's `<` and `>` are false for every

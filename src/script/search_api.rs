@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use rhai::{Array, Dynamic, Engine, ImmutableString, Map, Module, INT};
 
 use super::context::{lock, Shared};
-use super::convert::{bad, count, lift, number, Fallible};
+use super::convert::{bad, count, lift, number, numbers, Fallible};
 use super::registry::{function, getter, method};
 use crate::search::{kendall_tau, spearman_rho, Member, Population};
 use crate::space::Arch;
@@ -197,14 +197,6 @@ fn undefined(a: &[f64], b: &[f64]) -> Box<rhai::EvalAltResult> {
             b.len()
         ),
     )
-}
-
-fn numbers(key: &str, array: &Array) -> Fallible<Vec<f64>> {
-    array
-        .iter()
-        .enumerate()
-        .map(|(i, v)| number(&format!("{key}[{i}]"), v))
-        .collect()
 }
 
 /// `search::options(defaults, given)`.

@@ -350,7 +350,7 @@ fn register_arch(engine: &mut Engine) {
     method(
         "differing_blocks",
         &["arch: Arch", "other: Arch", "Array"],
-        "The indices of the blocks where `arch` and `other` differ (compared in canonical form,
+        "The indices of the blocks where `arch` and `other` differ (compared in canonical form,\n\
          so values a block does not use are ignored); every block when the depths differ.",
     )
     .register_into_engine(engine, |a: &mut Arch, other: Arch| {
