@@ -134,10 +134,9 @@ impl<B: Backend> LocalPart<B> {
         let value = self.glu_value.forward(x.clone(), channels, inner);
         let gate = self.glu_gate.forward(x, channels, inner);
         let gated = (value * sigmoid(gate)).swap_dims(1, 2); // [B, inner, T]
-        let mixed = self.depthwise.forward(gated, inner, kernel);
+        let mixed = self.depthwise.forward(gated, inner, kernel).swap_dims(1, 2); // [B, T, inner]
         let normed = silu(self.batch_norm.forward(mixed, inner, norms));
-        self.pointwise_out
-            .forward(normed.swap_dims(1, 2), inner, channels) // [B, T, channels]
+        self.pointwise_out.forward(normed, inner, channels) // [B, T, channels]
     }
 }
 

@@ -223,7 +223,7 @@ impl<B: Backend> SlicedDepthwise<B> {
     }
 }
 
-/// BatchNorm over `[B, channels, T]` for a channel prefix, with running statistics kept per
+/// BatchNorm over channel-last `[B, T, channels]` for a channel prefix, with running statistics kept per
 /// channel: a step that uses fewer channels updates only those.
 #[derive(Module, Debug)]
 pub struct SlicedBatchNorm<B: Backend> {
@@ -262,32 +262,36 @@ impl<B: Backend> SlicedBatchNorm<B> {
         }
     }
 
-    /// Normalises the first `channels` channels with batch or running statistics, as `norms`
-    /// says.
+    /// Normalises the first `channels` channels of a channel-last `[B, T, channels]` input
+    /// with batch or running statistics, as `norms` says.
+    ///
+    /// Channel-last, so every per-channel vector broadcasts as one shared row: the CPU backend
+    /// runs that pattern (and its gradient) with SIMD, where a `[1, channels, 1]` broadcast
+    /// over `[B, channels, T]` walks the tensor element by element.
     pub fn forward(&self, x: Tensor<B, 3>, channels: usize, norms: Norms) -> Tensor<B, 3> {
-        let [batch, _, tokens] = x.dims();
-        let (mean, var) = if let Norms::Batch { momentum } = norms {
-            let flat = x
-                .clone()
-                .swap_dims(0, 1)
-                .reshape([channels, batch * tokens]);
-            let mean = flat.clone().mean_dim(1).reshape([channels]);
-            let var = (flat - mean.clone().reshape([channels, 1]))
-                .square()
-                .mean_dim(1)
-                .reshape([channels]);
-            let count = batch * tokens;
-            self.update_running(mean.clone().detach(), var.clone().detach(), count, momentum);
-            (mean, var)
+        let [batch, tokens, _] = x.dims();
+        let rows = x.reshape([batch * tokens, channels]);
+        let normed = if let Norms::Batch { momentum } = norms {
+            let mean = rows.clone().mean_dim(0); // [1, channels]
+            let centred = rows - mean.clone();
+            let var = centred.clone().square().mean_dim(0);
+            self.update_running(
+                mean.detach().reshape([channels]),
+                var.clone().detach().reshape([channels]),
+                batch * tokens,
+                momentum,
+            );
+            let scale =
+                self.gamma.val().slice(0..channels).reshape([1, channels]) / (var + EPSILON).sqrt();
+            centred * scale + self.beta.val().slice(0..channels).reshape([1, channels])
         } else {
-            (
-                self.running_mean.value_sync().slice(0..channels),
-                self.running_var.value_sync().slice(0..channels),
-            )
+            let mean = self.running_mean.value_sync().slice(0..channels);
+            let var = self.running_var.value_sync().slice(0..channels);
+            let scale = self.gamma.val().slice(0..channels) / (var + EPSILON).sqrt();
+            let shift = self.beta.val().slice(0..channels) - mean * scale.clone();
+            rows * scale.reshape([1, channels]) + shift.reshape([1, channels])
         };
-        let scale = self.gamma.val().slice(0..channels) / (var + EPSILON).sqrt();
-        let shift = self.beta.val().slice(0..channels) - mean * scale.clone();
-        x * scale.reshape([1, channels, 1]) + shift.reshape([1, channels, 1])
+        normed.reshape([batch, tokens, channels])
     }
 
     fn update_running(&self, mean: Tensor<B, 1>, var: Tensor<B, 1>, count: usize, momentum: f64) {
