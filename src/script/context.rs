@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use burn::DispatchDevice;
 
+use super::work_clock::WorkClock;
 use crate::error::{Error, Result};
 use crate::search::Journal;
 
@@ -25,6 +26,7 @@ pub struct RunContext {
     device: DispatchDevice,
     quiet: bool,
     started: std::time::Instant,
+    work: WorkClock,
     /// Lines the journal dropped as damaged when the run was opened.
     pub journal_warnings: Vec<String>,
 }
@@ -69,6 +71,7 @@ impl RunContext {
             device,
             quiet,
             started: std::time::Instant::now(),
+            work: WorkClock::default(),
             journal_warnings: warnings,
         })
     }
@@ -86,6 +89,7 @@ impl RunContext {
             device: DispatchDevice::Flex(Default::default()),
             quiet: true,
             started: std::time::Instant::now(),
+            work: WorkClock::default(),
             journal_warnings: Vec::new(),
         }
     }
@@ -135,6 +139,11 @@ impl RunContext {
     /// Seconds since the run (this process) started.
     pub fn elapsed(&self) -> f64 {
         self.started.elapsed().as_secs_f64()
+    }
+
+    /// The seconds spent in heavy primitives, for the run's time split.
+    pub fn work(&self) -> &WorkClock {
+        &self.work
     }
 
     /// Whether progress output is off.

@@ -88,9 +88,13 @@ fn open(name: &str, request: &Request) -> crate::Result<SharedData> {
     })))
 }
 
+/// What opening data counts as in a run's time split.
+const DATA_LOADING: &str = "data loading";
+
 /// The `data` module.
-pub fn module(_context: &Shared) -> Module {
+pub fn module(context: &Shared) -> Module {
     let mut m = Module::new();
+    let ctx = context.clone();
     function(
         "open",
         &["name: &str", "Data"],
@@ -98,15 +102,16 @@ pub fn module(_context: &Shared) -> Module {
          CIFAR binary files or class subfolders of images (`path@SIZE` resizes). Holds out\n\
          1000 training images (at most a tenth) as the search split.",
     )
-    .set_into_module(&mut m, |name: ImmutableString| {
+    .set_into_module(&mut m, move |name: ImmutableString| {
         let request = Request {
             search_split: None,
             seed: 0,
             train_images: 0,
             test_images: 0,
         };
-        lift(open(&name, &request))
+        lift(ctx.work().time(DATA_LOADING, || open(&name, &request)))
     });
+    let ctx = context.clone();
     function(
         "open",
         &["name: &str", "options: Map", "Data"],
@@ -114,7 +119,7 @@ pub fn module(_context: &Shared) -> Module {
          1000, at most a tenth), `seed` (which ones, default 0), `train_images` and `test_images` (use only the\n\
          first N, 0 = all: for quick runs).",
     )
-    .set_into_module(&mut m, |name: ImmutableString, options: Map| -> Fallible<SharedData> {
+    .set_into_module(&mut m, move |name: ImmutableString, options: Map| -> Fallible<SharedData> {
         let mut o = Options::new("data::open", options);
         let request = Request {
             search_split: o.optional_count("search_split")?,
@@ -123,7 +128,7 @@ pub fn module(_context: &Shared) -> Module {
             test_images: o.count("test_images", 0)?,
         };
         o.finish()?;
-        lift(open(&name, &request))
+        lift(ctx.work().time(DATA_LOADING, || open(&name, &request)))
     });
     m
 }

@@ -21,6 +21,7 @@ mod space_api;
 mod stdlib;
 mod supernet_api;
 mod train_api;
+mod work_clock;
 
 pub use context::RunContext;
 pub use engine::engine;

@@ -48,6 +48,9 @@ pub struct RunRecord {
     pub version: String,
 }
 
+/// Where a run's time went (written at its end): heavy work by kind, then the search loop.
+const TIME_SPLIT: &str = "time.csv";
+
 /// The copy of the script kept in a run directory.
 const SCRIPT_COPY: &str = "script.rhai";
 
@@ -76,9 +79,12 @@ pub fn run(request: RunRequest) -> Result<String> {
             message: format!("{name} never calls `params`, so it takes no --set values"),
         });
     }
+    let total = context.elapsed();
+    context.work().write(&dir.join(TIME_SPLIT), total)?;
     Ok(format!(
-        "{}run directory: {}\n",
+        "{}{}\nrun directory: {}\n",
         final_report(&dir),
+        context.work().summary(total),
         dir.display()
     ))
 }

@@ -239,7 +239,9 @@ fn spos(
         config,
         seed,
     };
-    let (trained, history) = run.fit(state.net, &bundle.train, &bundle.loader, sampler)?;
+    let (trained, history) = ctx.work().time("supernet training", || {
+        run.fit(state.net, &bundle.train, &bundle.loader, sampler)
+    })?;
     // The checkpoint holds the weights; the journal says they are final.
     if ctx.dir().is_ok() && ctx.recall(&key).is_none() {
         lift(ctx.record(&key, json!({ "epochs": history.len() })))?;
@@ -361,7 +363,7 @@ fn score(
         "score-{}",
         digest(&(&state.lineage, &arch, &bundle.id, &config))
     );
-    let value = remember(ctx, &key, || {
+    let value = remember(ctx, &key, "scoring", || {
         let inference = state.net.valid();
         let s = train::score(
             &inference,
@@ -406,7 +408,7 @@ fn accuracy(
         "accuracy-{}",
         digest(&(&state.lineage, &arch, &bundle.id, split))
     );
-    let value = remember(ctx, &key, || {
+    let value = remember(ctx, &key, "accuracy", || {
         let inference = state.net.valid();
         let a = train::accuracy(&inference, &arch, &bundle.loader, images, 128, ctx.device())?;
         Ok(json!(a))
@@ -455,7 +457,7 @@ fn retrain(
     } else {
         name
     };
-    let value = remember(ctx, &key, || {
+    let value = remember(ctx, &key, "retraining", || {
         let device = ctx.training_device();
         let net = Supernet::standalone(space, &arch, &mut rng::seeded(seed), &device)?;
         let run = TrainingRun {
@@ -502,16 +504,18 @@ fn retrain(
     Ok(result)
 }
 
-/// The journal's result for `key`, or `compute`'s, recorded.
+/// The journal's result for `key`, or `compute`'s, recorded; computing counts as `kind` in
+/// the run's time split.
 fn remember(
     ctx: &Shared,
     key: &str,
+    kind: &'static str,
     compute: impl FnOnce() -> crate::Result<Value>,
 ) -> Fallible<Value> {
     if let Some(value) = ctx.recall(key) {
         return Ok(value);
     }
-    let value = lift(compute())?;
+    let value = lift(ctx.work().time(kind, compute))?;
     if ctx.dir().is_ok() {
         lift(ctx.record(key, value.clone()))?;
     }

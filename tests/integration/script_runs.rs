@@ -121,6 +121,36 @@ fn every_shipped_script_runs_in_fast_mode_and_writes_its_artifacts() {
             out.join("best.json").is_file() || out.join("population.json").is_file(),
             "{script}: saved nothing"
         );
+        // Where the time went: heavy work by kind, the search loop's own share, the total.
+        let time = read(&out.join("time.csv"));
+        let rows: Vec<Vec<&str>> = time
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        let seconds = |kind: &str| -> f64 {
+            let row = rows.iter().find(|r| r[0].contains(kind));
+            row.unwrap_or_else(|| panic!("{script}: no {kind} in {time}"))[1]
+                .parse()
+                .unwrap()
+        };
+        let total = seconds("total");
+        let parts: f64 = rows[..rows.len() - 1]
+            .iter()
+            .map(|r| r[1].parse::<f64>().unwrap())
+            .sum();
+        assert!(
+            (parts - total).abs() < 1e-3,
+            "{script}: the kinds add up to the total: {time}"
+        );
+        assert!(
+            seconds("scoring") > 0.0 && seconds("search loop") >= 0.0,
+            "{script}: {time}"
+        );
+        assert!(
+            stdout.contains("of which the search loop's own"),
+            "{script}: {stdout}"
+        );
         // The report is drawn at the end of every run.
         assert!(stdout.contains("report: "), "{script}: {stdout}");
         let summary = read(&out.join("report/summary.md"));
