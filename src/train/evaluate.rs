@@ -7,6 +7,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use super::loss::correct;
+use super::parallel::{evaluation_threads, sum_over_shares};
 use crate::data::{batch_order, Loader, Split};
 use crate::error::{Error, Result};
 use crate::model::{Pass, Supernet};
@@ -50,7 +51,8 @@ impl ScoreConfig {
     }
 }
 
-/// Top-1 accuracy (0–1) of `net` along `arch` on `split`, with running BatchNorm statistics.
+/// Top-1 accuracy (0–1) of `net` along `arch` on `split`, with running BatchNorm statistics;
+/// contiguous shares of the split run on every core at once (the count is exact either way).
 pub fn accuracy<B: Backend>(
     net: &Supernet<B>,
     arch: &Arch,
@@ -65,12 +67,22 @@ pub fn accuracy<B: Backend>(
             message: "cannot measure accuracy on an empty split".into(),
         });
     }
-    let mut hits = 0;
-    for indices in batch_order(split.len(), batch_size, None, false) {
-        let batch = loader.batch::<B>(split, &indices, None, device);
-        let logits = net.forward(batch.images, arch)?;
-        hits += correct(logits, &batch.label_values);
-    }
+    // Shares of at least half a batch: below that a second thread costs more than it saves.
+    let hits = sum_over_shares(
+        split.len(),
+        evaluation_threads(),
+        batch_size.div_ceil(2),
+        |share| {
+            let mut hits = 0;
+            for indices in batch_order(share.len(), batch_size, None, false) {
+                let indices: Vec<usize> = indices.iter().map(|i| share.start + i).collect();
+                let batch = loader.batch::<B>(split, &indices, None, device);
+                let logits = net.forward(batch.images, arch)?;
+                hits += correct(logits, &batch.label_values);
+            }
+            Ok(hits)
+        },
+    )?;
     Ok(hits as f64 / split.len() as f64)
 }
 

@@ -12,8 +12,8 @@ use glit::space::{Arch, Space};
 
 use crate::fixtures::tiny_space;
 use glit::train::{
-    decays, recalibrate, score, smoothed_cross_entropy, FromFn, Outputs, Schedule, ScoreConfig,
-    TrainConfig, TrainData, Trainer, Uniform,
+    accuracy, correct, decays, recalibrate, score, smoothed_cross_entropy, FromFn, Outputs,
+    Schedule, ScoreConfig, TrainConfig, TrainData, Trainer, Uniform,
 };
 
 fn flex() -> DispatchDevice {
@@ -278,6 +278,34 @@ fn a_truncated_checkpoint_is_an_error_naming_the_file() {
         .unwrap();
     let message = err.to_string();
     assert!(message.contains("checkpoint.safetensors"), "{message}");
+}
+
+#[test]
+fn accuracy_split_over_threads_counts_what_one_pass_counts() {
+    let dataset = data::open("synthetic").unwrap();
+    let loader = Loader::for_dataset(&dataset);
+    let net = Supernet::<Dispatch>::new(
+        &tiny_space(),
+        &SharingPlan::default(),
+        &mut seeded(4),
+        &flex(),
+    );
+    let arch: Arch = "L3(k5,e2,f4) M1/2(qk8,k3,e1,f2)".parse().unwrap();
+    let split = &dataset.test;
+    let mut hits = 0;
+    for indices in data::batch_order(split.len(), 64, None, false) {
+        let batch = loader.batch::<Dispatch>(split, &indices, None, &flex());
+        hits += correct(
+            net.forward(batch.images, &arch).unwrap(),
+            &batch.label_values,
+        );
+    }
+    assert!(
+        split.len() >= 128,
+        "the split is long enough for two shares"
+    );
+    let measured = accuracy(&net, &arch, &loader, split, 64, &flex()).unwrap();
+    assert_eq!(measured, hits as f64 / split.len() as f64);
 }
 
 #[test]
