@@ -149,12 +149,12 @@ class Block(nn.Module):
             parts.append(self.locals[0](h[:, :, gw:], self.dim - gw, arch["conv_expand"], arch["kernel"]))
         mixer = torch.cat(parts, dim=2)
         if drop_path > 0 and self.training:
-            keep = (torch.rand(x.shape[0], 1, 1) >= drop_path).float() / (1 - drop_path)
+            keep = (torch.rand(x.shape[0], 1, 1, device=x.device) >= drop_path).float() / (1 - drop_path)
             mixer = mixer * keep
         x = x + mixer
         out = self.ffns[0](self.norm2(x), self.dim, self.dim * arch["ffn_ratio"], activation)
         if drop_path > 0 and self.training:
-            out = out * (torch.rand(x.shape[0], 1, 1) >= drop_path).float() / (1 - drop_path)
+            out = out * (torch.rand(x.shape[0], 1, 1, device=x.device) >= drop_path).float() / (1 - drop_path)
         return x + out
 
 

@@ -3,10 +3,14 @@
     python3 speed.py JOB.json
 
 JOB holds the space (as `glit space --json` prints it), the architectures to cycle through,
-the batch size, the steps to time and the threads; `glit bench` writes it and runs the same
-steps in Rust. Prints one JSON line: {"train": img/s, "score": img/s}.
+the batch size, the steps to time, the threads and the device (`cpu` or `cuda:N`); `glit
+bench` writes it and runs the same steps in Rust: training steps, then scoring steps (a
+batch through BatchNorm recalibration, then evaluation). Prints one JSON line: {"train": img/s,
+"score": img/s, "base_mib": resident MiB before the model, "peak_mib": peak resident MiB after
+training} (on CUDA the memory figures are the GPU's allocated bytes).
 """
 import json
+import resource
 import sys
 import time
 from pathlib import Path
@@ -18,16 +22,31 @@ sys.path.insert(0, str(Path(__file__).parent))
 from glit_torch import Supernet  # noqa: E402
 
 
+def resident_mib():
+    """This process's resident MiB now, as glit's side reads it (VmRSS)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def main():
     job = json.loads(Path(sys.argv[1]).read_text())
     torch.manual_seed(0)
     torch.set_num_threads(job["threads"])
+    device = torch.device(job.get("device", "cpu"))
+    cuda = device.type == "cuda"
     space, archs, batch, steps = job["space"], job["archs"], job["batch"], job["steps"]
     s = space["skeleton"]
-    net = Supernet(space)
+    base = torch.cuda.memory_allocated(device) / 2**20 if cuda else resident_mib()
+    net = Supernet(space).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=0.05)
-    images = torch.randn(batch, s["channels"], s["image_size"], s["image_size"])
-    labels = torch.randint(0, s["classes"], (batch,))
+    images = torch.randn(batch, s["channels"], s["image_size"], s["image_size"], device=device)
+    labels = torch.randint(0, s["classes"], (batch,), device=device)
+
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(device)
 
     def train_step(arch):
         loss = F.cross_entropy(net(images, arch, drop_path=0.1), labels, label_smoothing=0.1)
@@ -38,19 +57,32 @@ def main():
 
     net.train()
     train_step(archs[0])  # warm-up
+    sync()
     started = time.perf_counter()
     for i in range(steps):
         train_step(archs[i % len(archs)])
+    sync()
     train = batch * steps / (time.perf_counter() - started)
+    if cuda:
+        peak = torch.cuda.max_memory_allocated(device) / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
-    net.eval()
+    def score_step(arch):
+        net.train()  # one batch re-estimates BatchNorm statistics, as glit's scoring does
+        net(images, arch)
+        net.eval()
+        net(images, arch)
+
     with torch.no_grad():
-        net(images, archs[0])
+        score_step(archs[0])
+        sync()
         started = time.perf_counter()
         for i in range(steps):
-            net(images, archs[i % len(archs)])
+            score_step(archs[i % len(archs)])
+        sync()
         score = batch * steps / (time.perf_counter() - started)
-    print(json.dumps({"train": train, "score": score}))
+    print(json.dumps({"train": train, "score": score, "base_mib": base, "peak_mib": peak}))
 
 
 if __name__ == "__main__":

@@ -118,22 +118,12 @@ pub enum Command {
     },
     /// Images/s of the supernet training step and of scoring, here and (when PyTorch is
     /// installed) in the reference implementation with the same architectures, as a ratio.
-    Bench {
-        /// Presets or space JSON files to measure.
-        #[arg(default_values_t = ["micro".to_string()])]
-        presets: Vec<String>,
-        /// Images per step.
-        #[arg(long, default_value_t = 64)]
-        batch: usize,
-        /// Timed steps (after one warm-up step).
-        #[arg(long, default_value_t = 10)]
-        steps: usize,
-        /// Architectures sampled and cycled through.
-        #[arg(long, default_value_t = 4)]
-        archs: usize,
-        /// Skip the PyTorch side.
-        #[arg(long)]
-        no_torch: bool,
+    Bench(bench::BenchArgs),
+    /// One side of `glit bench`, in a fresh process: measures JOB.json, prints one JSON line.
+    #[command(hide = true)]
+    BenchWorker {
+        /// The job `glit bench` wrote.
+        job: std::path::PathBuf,
     },
     /// Draw a run's report into RUN_DIR/report/: training curves, search progress, score
     /// against MFLOPs with the Pareto front, architecture diagrams, and summary.md.
@@ -248,20 +238,8 @@ pub fn run(cli: Cli) -> Result<String> {
             };
             train::train(&run, &out, resume, quiet)
         }
-        Command::Bench {
-            presets,
-            batch,
-            steps,
-            archs,
-            no_torch,
-        } => {
-            let mut out = String::new();
-            for preset in presets {
-                let space = open_space(&preset)?;
-                out.push_str(&bench::report(&space, archs, batch, steps, !no_torch)?);
-            }
-            Ok(out)
-        }
+        Command::Bench(args) => bench::run(&args),
+        Command::BenchWorker { job } => bench::work(&job),
         Command::Report { run } => {
             let report = crate::report::write(&run)?;
             for warning in &report.warnings {

@@ -252,7 +252,7 @@ fn bad_training_options_name_the_key() {
 }
 
 #[test]
-fn bench_prints_images_per_second_for_both_modes() {
+fn bench_prints_images_per_second_memory_and_flops() {
     let (_dir, space) = tiny_space_file("bench");
     let (ok, out, err) = glit(&[
         "bench",
@@ -261,12 +261,43 @@ fn bench_prints_images_per_second_for_both_modes() {
         "4",
         "--steps",
         "2",
+        "--repeats",
+        "2",
         "--no-torch",
     ]);
     assert!(ok, "{err}");
+    assert!(out.contains("2 timed steps × 2 repetitions"), "{out}");
     for mode in ["train", "score"] {
         let line = out.lines().find(|l| l.starts_with(mode)).expect(mode);
         let rate: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
         assert!(rate > 0.0, "{line}");
+        assert!(
+            line.contains('[') && line.contains('–'),
+            "median with its spread: {line}"
+        );
     }
+    let memory = out
+        .lines()
+        .find(|l| l.starts_with("memory"))
+        .expect("memory");
+    let peak: f64 = memory.split_whitespace().nth(3).unwrap().parse().unwrap();
+    assert!(peak > 1.0, "{memory}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("flops") && l.contains("GFLOP/s")),
+        "{out}"
+    );
+}
+
+#[test]
+fn bench_resizes_a_preset_and_refuses_zero_repeats() {
+    let (ok, _, err) = glit(&["bench", "micro", "--repeats", "0", "--no-torch"]);
+    assert!(!ok);
+    assert!(
+        err.contains("--repeats") && err.contains("at least 1"),
+        "{err}"
+    );
+    let (ok, _, err) = glit(&["bench", "micro", "--image-size", "30", "--no-torch"]);
+    assert!(!ok, "30 is not a multiple of micro's patch 4");
+    assert!(err.contains("30"), "{err}");
 }

@@ -1,188 +1,308 @@
 //! `glit bench`: images/s of the supernet training step and of scoring forward passes, for a
-//! preset, measured here and, when PyTorch is installed, in the same run with the same
-//! architectures in the reference implementation (`reference/`), as a ratio.
+//! preset, here and, when PyTorch is installed, in the reference implementation
+//! (`reference/`) with the same architectures, batch and threads. Each repetition runs both
+//! sides in fresh processes, alternating, so the figures are medians with their spread, peak
+//! memory is each process's own, and a noisy machine hits both sides alike.
+
+mod machine;
+mod memory;
+mod torch;
+mod worker;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
-use burn::module::AutodiffModule;
-use burn::optim::GradientsParams;
-use burn::tensor::{Distribution, Tensor};
-use burn::{Dispatch, DispatchDevice};
 use serde::{Deserialize, Serialize};
 
+pub use worker::work;
+
 use crate::error::{Error, Result};
-use crate::model::{Pass, SharingPlan, Supernet};
 use crate::rng;
+use crate::space::cost::Convention;
 use crate::space::{Arch, Space};
-use crate::train::{smoothed_cross_entropy, AdamW, TrainConfig};
+use machine::CpuPeak;
 
-/// The reference implementation, embedded so `glit bench` works from any directory.
-const REFERENCE: [(&str, &str); 2] = [
-    (
-        "glit_torch.py",
-        include_str!("../../reference/glit_torch.py"),
-    ),
-    ("speed.py", include_str!("../../reference/speed.py")),
-];
+/// `glit bench`'s options.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Presets or space JSON files to measure.
+    #[arg(default_values_t = ["micro".to_string()])]
+    pub presets: Vec<String>,
+    /// Images per step.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Timed steps per repetition (after one warm-up step).
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// Architectures sampled and cycled through.
+    #[arg(long, default_value_t = 4)]
+    pub archs: usize,
+    /// Repetitions of each side, alternating; figures are medians with min–max.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Threads for both sides (default: every core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Device: `cpu` or `cuda:N` (a build with `--features cuda`; PyTorch then uses CUDA too).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Run the preset's blocks on images of this size instead (e.g. paper-tiny's stack at 32).
+    #[arg(long)]
+    pub image_size: Option<usize>,
+    /// With `--image-size`: the patch size (default: the preset's).
+    #[arg(long)]
+    pub patch: Option<usize>,
+    /// Skip the PyTorch side.
+    #[arg(long)]
+    pub no_torch: bool,
+}
 
-/// Images per second of both implementations.
+/// What one benchmark process runs; both implementations read it as JSON.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Job {
+    /// The space whose supernet is measured.
+    pub space: Space,
+    /// The architectures cycled through, step by step.
+    pub archs: Vec<Arch>,
+    /// Images per step.
+    pub batch: usize,
+    /// Timed steps.
+    pub steps: usize,
+    /// Threads the process may use.
+    pub threads: usize,
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+}
+
+/// What one benchmark process measured.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Speed {
-    /// Supernet training steps (forward, loss, backward, AdamW).
+pub struct Sample {
+    /// Images/s of supernet training steps (forward, loss, backward, AdamW).
     pub train: f64,
-    /// Evaluation forward passes (what scoring a candidate costs per image).
+    /// Images/s of evaluation forward passes (what scoring a candidate costs per image).
     pub score: f64,
+    /// Resident MiB before the model was built.
+    pub base_mib: Option<f64>,
+    /// Peak resident MiB after training (the process's high-water mark).
+    pub peak_mib: Option<f64>,
 }
 
-/// What one benchmark runs.
-#[derive(Clone, Debug, Serialize)]
-struct Job<'a> {
-    space: &'a Space,
-    archs: &'a [Arch],
-    batch: usize,
-    steps: usize,
-    threads: usize,
-}
-
-/// Measures `space`'s supernet here, over `archs` sampled architectures, `steps` timed
-/// steps of `batch` images after one warm-up step.
-pub fn measure(space: &Space, archs: &[Arch], batch: usize, steps: usize) -> Result<Speed> {
-    let device = DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()));
-    let mut init = rng::seeded(0);
-    let mut net = Supernet::<Dispatch>::new(space, &SharingPlan::default(), &mut init, &device);
-    let s = space.skeleton();
-    let shape = [batch, s.channels, s.image_size, s.image_size];
-    let images = Tensor::<Dispatch, 4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
-    let labels: Vec<u8> = (0..batch).map(|i| (i % s.classes) as u8).collect();
-    let config = TrainConfig::default();
-    let mut optimizer = AdamW::<Dispatch>::default();
-    let mut stream = rng::seeded(1);
-    let mut step = |net: Supernet<Dispatch>, arch: &Arch| -> Result<Supernet<Dispatch>> {
-        let mut pass = Pass::Train {
-            drop_path: config.drop_path,
-            rng: &mut stream,
+/// The report `glit bench` prints.
+pub fn run(args: &BenchArgs) -> Result<String> {
+    if args.repeats == 0 || args.steps == 0 || args.batch == 0 {
+        return Err(Error::InvalidValue {
+            key: "--repeats/--steps/--batch".into(),
+            message: "each must be at least 1".into(),
+        });
+    }
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut out = String::new();
+    let cpu = args.device == "cpu";
+    if cpu {
+        if let Some(peak) = CpuPeak::read(threads) {
+            out.push_str(&format!("{}\n", peak.derivation()));
+        }
+    }
+    for preset in &args.presets {
+        let space = resized(super::open_space(preset)?, args.image_size, args.patch)?;
+        let mut stream = rng::seeded(7);
+        let archs: Vec<Arch> = (0..args.archs.max(1))
+            .map(|_| space.sample(&mut stream))
+            .collect();
+        let job = Job {
+            space,
+            archs,
+            batch: args.batch,
+            steps: args.steps,
+            threads,
+            device: args.device.clone(),
         };
-        let logits = net.forward_pass(images.clone(), arch, &mut pass)?;
-        let loss = smoothed_cross_entropy(logits, &labels, config.label_smoothing);
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        Ok(optimizer.step(net, grads, 1e-3, &config).0)
+        out.push_str(&measure_both(&job, args.repeats, !args.no_torch)?);
+    }
+    Ok(out)
+}
+
+/// `space` with its images resized (and its patch changed), for CPU-sized runs of a paper
+/// preset's block stack.
+fn resized(space: Space, image_size: Option<usize>, patch: Option<usize>) -> Result<Space> {
+    let Some(size) = image_size else {
+        return Ok(space);
     };
-    net = step(net, &archs[0])?;
-    let started = Instant::now();
-    for i in 0..steps {
-        net = step(net, &archs[i % archs.len()])?;
+    let mut skeleton = space.skeleton().clone();
+    skeleton.image_size = size;
+    if let Some(patch) = patch {
+        skeleton.patch_size = patch;
     }
-    let train = (batch * steps) as f64 / started.elapsed().as_secs_f64();
-
-    let inference = net.valid();
-    let plain = images.inner();
-    logits_sync(inference.forward(plain.clone(), &archs[0])?);
-    let started = Instant::now();
-    for i in 0..steps {
-        logits_sync(inference.forward(plain.clone(), &archs[i % archs.len()])?);
-    }
-    let score = (batch * steps) as f64 / started.elapsed().as_secs_f64();
-    Ok(Speed { train, score })
+    let name = format!("{}@{size}/{}", space.name(), skeleton.patch_size);
+    Space::new(name, skeleton, space.blocks().to_vec())
 }
 
-/// Waits for a result, so timings include the work a lazy backend defers.
-fn logits_sync(logits: Tensor<Dispatch, 2>) {
-    let _ = logits.into_data();
-}
-
-/// Runs the same job in PyTorch. `Ok(None)` when `python3` or `torch` is missing.
-pub fn measure_torch(
-    space: &Space,
-    archs: &[Arch],
-    batch: usize,
-    steps: usize,
-    threads: usize,
-) -> Result<Option<Speed>> {
-    let probe = Command::new("python3")
-        .args(["-c", "import torch"])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        return Ok(None);
-    }
+/// Runs `repeats` alternating repetitions of both sides and formats the figures.
+fn measure_both(job: &Job, repeats: usize, torch: bool) -> Result<String> {
     let dir = std::env::temp_dir().join(format!("glit-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    for (name, text) in REFERENCE {
-        let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
-    }
-    let job = Job {
-        space,
-        archs,
-        batch,
-        steps,
-        threads,
-    };
     let job_path = dir.join("job.json");
-    let text = serde_json::to_string(&job).expect("a job serialises");
+    let text = serde_json::to_string(job).expect("a job serialises");
     std::fs::write(&job_path, text).map_err(|e| Error::io(&job_path, e))?;
-    let output = Command::new("python3")
-        .arg(dir.join("speed.py"))
-        .arg(&job_path)
-        .output()
-        .map_err(|e| Error::io(Path::new("python3"), e))?;
+    let outcome = repetitions(job, &dir, &job_path, repeats, torch);
     let _ = std::fs::remove_dir_all(&dir);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
+    let (glit, reference) = outcome?;
+    Ok(format_report(job, &glit, reference.as_deref()))
+}
+
+/// The samples of each side; the reference's are `None` when PyTorch is missing.
+fn repetitions(
+    job: &Job,
+    dir: &Path,
+    job_path: &Path,
+    repeats: usize,
+    torch: bool,
+) -> Result<(Vec<Sample>, Option<Vec<Sample>>)> {
+    let script = if torch { torch::prepare(dir)? } else { None };
+    let mut glit = Vec::new();
+    let mut reference = script.as_ref().map(|_| Vec::new());
+    for _ in 0..repeats {
+        glit.push(run_worker(job_path)?);
+        if let (Some(script), Some(samples)) = (&script, reference.as_mut()) {
+            samples.push(torch::measure(script, job_path, job)?);
+        }
+    }
+    Ok((glit, reference))
+}
+
+/// Measures glit's side in a fresh process of this program.
+fn run_worker(job_path: &Path) -> Result<Sample> {
+    let exe = std::env::current_exe().map_err(|e| Error::io(Path::new("glit"), e))?;
+    let output = Command::new(&exe)
+        .arg("bench-worker")
+        .arg(job_path)
+        .output()
+        .map_err(|e| Error::io(&exe, e))?;
+    parse_sample("glit bench-worker", &output)
+}
+
+/// The JSON sample on the last line of a benchmark process's output.
+fn parse_sample(origin: &str, output: &std::process::Output) -> Result<Sample> {
     if !output.status.success() {
         return Err(Error::InvalidData {
-            origin: "reference/speed.py".into(),
+            origin: origin.into(),
             message: String::from_utf8_lossy(&output.stderr).into_owned(),
         });
     }
-    serde_json::from_str(line)
-        .map(Some)
-        .map_err(|e| Error::json("reference/speed.py output", &e))
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(line).map_err(|e| Error::json(format!("{origin} output"), &e))
 }
 
-/// The report `glit bench` prints for one space.
-pub fn report(
-    space: &Space,
-    archs: usize,
-    batch: usize,
-    steps: usize,
-    torch: bool,
-) -> Result<String> {
-    let mut stream = rng::seeded(7);
-    let archs: Vec<Arch> = (0..archs.max(1))
-        .map(|_| space.sample(&mut stream))
-        .collect();
-    let glit = measure(space, &archs, batch, steps)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let reference = if torch {
-        measure_torch(space, &archs, batch, steps, threads)?
+/// Median, min and max of `values` (not empty).
+fn spread(values: &[f64]) -> (f64, f64, f64) {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let median = if n % 2 == 1 {
+        sorted[n / 2]
     } else {
-        None
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
     };
+    (median, sorted[0], sorted[n - 1])
+}
+
+/// Training FLOPs per image: forward multiply-adds of the cycled archs (every matrix product
+/// and convolution, `Convention::Exact`), × 2 flops each, × 3 for forward plus backward.
+fn train_flops_per_image(job: &Job) -> Option<f64> {
+    let macs: Option<Vec<f64>> = job
+        .archs
+        .iter()
+        .map(|a| {
+            job.space
+                .cost(a, Convention::Exact)
+                .ok()
+                .map(|c| c.total().macs as f64)
+        })
+        .collect();
+    let macs = macs?;
+    Some(6.0 * macs.iter().sum::<f64>() / macs.len() as f64)
+}
+
+/// Which figure of a sample a table row shows.
+type Pick = fn(&Sample) -> f64;
+
+fn format_report(job: &Job, glit: &[Sample], reference: Option<&[Sample]>) -> String {
     let mut out = format!(
-        "{}: batch {batch}, {steps} timed steps over {} sampled architectures, {threads} threads\n",
-        space.name(),
-        archs.len()
+        "{}: batch {}, {} timed steps × {} repetitions over {} sampled architectures, {} threads, {}\n",
+        job.space.name(),
+        job.batch,
+        job.steps,
+        glit.len(),
+        job.archs.len(),
+        job.threads,
+        job.device,
     );
     out.push_str(&format!(
-        "{:<8} {:>12} {:>14} {:>8}\n",
-        "", "glit img/s", "PyTorch img/s", "ratio"
+        "{:<8} {:>26} {:>26} {:>7}\n",
+        "", "glit img/s median [min–max]", "PyTorch img/s", "ratio"
     ));
-    for (name, mine, theirs) in [
-        ("train", glit.train, reference.as_ref().map(|r| r.train)),
-        ("score", glit.score, reference.as_ref().map(|r| r.score)),
-    ] {
-        let (theirs_text, ratio) = match theirs {
-            Some(t) => (format!("{t:.1}"), format!("{:.2}×", mine / t)),
+    let figure = |samples: &[Sample], pick: fn(&Sample) -> f64| {
+        let (median, low, high) = spread(&samples.iter().map(pick).collect::<Vec<_>>());
+        (median, format!("{median:.1} [{low:.1}–{high:.1}]"))
+    };
+    let modes: [(&str, Pick); 2] = [("train", |s| s.train), ("score", |s| s.score)];
+    let mut glit_train = 0.0;
+    for (name, pick) in modes {
+        let (mine, mine_text) = figure(glit, pick);
+        if name == "train" {
+            glit_train = mine;
+        }
+        let (theirs_text, ratio) = match reference {
+            Some(r) => {
+                let (theirs, text) = figure(r, pick);
+                (text, format!("{:.2}×", mine / theirs))
+            }
             None => ("-".into(), "-".into()),
         };
         out.push_str(&format!(
-            "{name:<8} {mine:>12.1} {theirs_text:>14} {ratio:>8}\n"
+            "{name:<8} {mine_text:>26} {theirs_text:>26} {ratio:>7}\n"
         ));
     }
-    if torch && reference.is_none() {
-        out.push_str("(PyTorch not found: `pip install torch` for the side-by-side figures)\n");
+    let peak = |samples: &[Sample]| -> Option<(f64, f64)> {
+        let peak = samples
+            .iter()
+            .filter_map(|s| s.peak_mib)
+            .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.max(p))))?;
+        let base = samples
+            .iter()
+            .filter_map(|s| s.base_mib)
+            .fold(f64::MAX, f64::min);
+        Some((peak, peak - base))
+    };
+    if let Some((mine, mine_growth)) = peak(glit) {
+        let theirs = reference.and_then(peak);
+        let text = match theirs {
+            Some((p, g)) => format!(
+                "{p:.0} MiB (+{g:.0} over start); ratio {:.2}× peak, {:.2}× growth",
+                mine / p,
+                mine_growth / g
+            ),
+            None => "-".into(),
+        };
+        out.push_str(&format!(
+            "memory   glit peak {mine:.0} MiB (+{mine_growth:.0} over start); PyTorch {text}\n"
+        ));
     }
-    Ok(out)
+    if let (Some(flops), "cpu") = (train_flops_per_image(job), job.device.as_str()) {
+        let achieved = glit_train * flops / 1e9;
+        let share = CpuPeak::read(job.threads)
+            .map(|p| format!(", {:.1} % of the fp32 peak", 100.0 * achieved / p.gflops()))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "flops    train step {:.1} MFLOP/image (6 × forward multiply-adds): glit {achieved:.1} GFLOP/s{share}\n",
+            flops / 1e6
+        ));
+    }
+    if reference.is_none() {
+        out.push_str("(PyTorch side skipped or not found: `pip install torch` for the side-by-side figures)\n");
+    }
+    out
 }
