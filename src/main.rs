@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// Training allocates a fresh buffer for nearly every tensor operation; mimalloc keeps freed
+/// pages for reuse where the system allocator would unmap and re-fault them (measured in
+/// BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = glit::cli::Cli::parse();
     match glit::cli::run(cli) {
