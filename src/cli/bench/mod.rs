@@ -229,6 +229,7 @@ fn train_flops_per_image(job: &Job) -> Option<f64> {
 /// Which figure of a sample a table row shows.
 type Pick = fn(&Sample) -> f64;
 
+/// The report for one job: speeds, memory (on the CPU) and achieved FLOP/s.
 fn format_report(job: &Job, glit: &[Sample], reference: Option<&[Sample]>) -> String {
     let mut out = format!(
         "{}: batch {}, {} timed steps × {} repetitions over {} sampled architectures, {} threads, {}\n",
@@ -240,21 +241,32 @@ fn format_report(job: &Job, glit: &[Sample], reference: Option<&[Sample]>) -> St
         job.threads,
         job.device,
     );
-    out.push_str(&format!(
+    out.push_str(&speed_rows(glit, reference));
+    if job.device == "cpu" {
+        out.push_str(&memory_line(glit, reference));
+        out.push_str(&flops_line(job, glit, reference));
+    }
+    if reference.is_none() {
+        out.push_str(
+            "(PyTorch side skipped or not found: `pip install torch` for the side-by-side figures)\n",
+        );
+    }
+    out
+}
+
+/// Median images/s with their spread, for training and scoring, and the ratios.
+fn speed_rows(glit: &[Sample], reference: Option<&[Sample]>) -> String {
+    let mut out = format!(
         "{:<8} {:>26} {:>26} {:>7}\n",
         "", "glit img/s median [min–max]", "PyTorch img/s", "ratio"
-    ));
-    let figure = |samples: &[Sample], pick: fn(&Sample) -> f64| {
+    );
+    let figure = |samples: &[Sample], pick: Pick| {
         let (median, low, high) = spread(&samples.iter().map(pick).collect::<Vec<_>>());
         (median, format!("{median:.1} [{low:.1}–{high:.1}]"))
     };
     let modes: [(&str, Pick); 2] = [("train", |s| s.train), ("score", |s| s.score)];
-    let mut glit_train = 0.0;
     for (name, pick) in modes {
         let (mine, mine_text) = figure(glit, pick);
-        if name == "train" {
-            glit_train = mine;
-        }
         let (theirs_text, ratio) = match reference {
             Some(r) => {
                 let (theirs, text) = figure(r, pick);
@@ -266,43 +278,55 @@ fn format_report(job: &Job, glit: &[Sample], reference: Option<&[Sample]>) -> St
             "{name:<8} {mine_text:>26} {theirs_text:>26} {ratio:>7}\n"
         ));
     }
-    let peak = |samples: &[Sample]| -> Option<(f64, f64)> {
-        let peak = samples
-            .iter()
-            .filter_map(|s| s.peak_mib)
-            .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.max(p))))?;
-        let base = samples
-            .iter()
-            .filter_map(|s| s.base_mib)
-            .fold(f64::MAX, f64::min);
-        Some((peak, peak - base))
-    };
-    if let Some((mine, mine_growth)) = peak(glit) {
-        let theirs = reference.and_then(peak);
-        let text = match theirs {
-            Some((p, g)) => format!(
-                "{p:.0} MiB (+{g:.0} over start); ratio {:.2}× peak, {:.2}× growth",
-                mine / p,
-                mine_growth / g
-            ),
-            None => "-".into(),
-        };
-        out.push_str(&format!(
-            "memory   glit peak {mine:.0} MiB (+{mine_growth:.0} over start); PyTorch {text}\n"
-        ));
-    }
-    if let (Some(flops), "cpu") = (train_flops_per_image(job), job.device.as_str()) {
-        let achieved = glit_train * flops / 1e9;
-        let share = CpuPeak::read(job.threads)
-            .map(|p| format!(", {:.1} % of the fp32 peak", 100.0 * achieved / p.gflops()))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "flops    train step {:.1} MFLOP/image (6 × forward multiply-adds): glit {achieved:.1} GFLOP/s{share}\n",
-            flops / 1e6
-        ));
-    }
-    if reference.is_none() {
-        out.push_str("(PyTorch side skipped or not found: `pip install torch` for the side-by-side figures)\n");
-    }
     out
+}
+
+/// The highest peak over the repetitions and its growth over the smallest starting size.
+fn peak_memory(samples: &[Sample]) -> Option<(f64, f64)> {
+    let peak = samples.iter().filter_map(|s| s.peak_mib).reduce(f64::max)?;
+    let base = samples
+        .iter()
+        .filter_map(|s| s.base_mib)
+        .reduce(f64::min)
+        .unwrap_or(0.0);
+    Some((peak, peak - base))
+}
+
+/// Both sides' peak resident memory and the ratios.
+fn memory_line(glit: &[Sample], reference: Option<&[Sample]>) -> String {
+    let Some((mine, mine_growth)) = peak_memory(glit) else {
+        return String::new();
+    };
+    let theirs = match reference.and_then(peak_memory) {
+        Some((peak, growth)) => format!(
+            "{peak:.0} MiB (+{growth:.0} over start); ratio {:.2}× peak, {:.2}× growth",
+            mine / peak,
+            mine_growth / growth
+        ),
+        None => "-".into(),
+    };
+    format!("memory   glit peak {mine:.0} MiB (+{mine_growth:.0} over start); PyTorch {theirs}\n")
+}
+
+/// Achieved training FLOP/s of both sides, and their share of the CPU's peak.
+fn flops_line(job: &Job, glit: &[Sample], reference: Option<&[Sample]>) -> String {
+    let Some(flops) = train_flops_per_image(job) else {
+        return String::new();
+    };
+    let peak = CpuPeak::read(job.threads);
+    let achieved = |samples: &[Sample]| {
+        let rate = spread(&samples.iter().map(|s| s.train).collect::<Vec<_>>()).0;
+        let gflops = rate * flops / 1e9;
+        let share = peak
+            .as_ref()
+            .map(|p| format!(" ({:.1} % of peak)", 100.0 * gflops / p.gflops()))
+            .unwrap_or_default();
+        format!("{gflops:.1} GFLOP/s{share}")
+    };
+    let theirs = reference.map_or("-".into(), achieved);
+    format!(
+        "flops    train step {:.1} MFLOP/image (6 × forward multiply-adds): glit {}, PyTorch {theirs}\n",
+        flops / 1e6,
+        achieved(glit)
+    )
 }
