@@ -7,6 +7,7 @@ pub mod diagram;
 pub mod figure;
 pub mod plots;
 pub mod run_files;
+pub mod spread;
 mod summary;
 
 use std::path::{Path, PathBuf};

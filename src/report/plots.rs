@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 use super::figure::{failed, palette, text, Drawn, Figure};
 use super::run_files::{Candidate, Training};
+use super::spread::Spread;
 use crate::search::pareto;
 
 /// One line of a line chart.
@@ -85,20 +86,14 @@ pub fn generation_stats(candidates: &[&Candidate]) -> Vec<(i64, f64, f64, f64, f
     generations
         .into_iter()
         .map(|g| {
-            let mut scores: Vec<f64> = candidates
+            let scores: Vec<f64> = candidates
                 .iter()
                 .filter(|c| c.generation == g)
                 .map(|c| c.score * 100.0)
                 .collect();
-            scores.sort_by(f64::total_cmp);
-            let n = scores.len();
-            let median = if n % 2 == 1 {
-                scores[n / 2]
-            } else {
-                (scores[n / 2 - 1] + scores[n / 2]) / 2.0
-            };
-            best_so_far = best_so_far.max(scores[n - 1]);
-            (g, scores[n - 1], median, scores[0], best_so_far)
+            let s = Spread::of(&scores).expect("every listed generation has a candidate");
+            best_so_far = best_so_far.max(s.max);
+            (g, s.max, s.median, s.min, best_so_far)
         })
         .collect()
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub use worker::work;
 
 use crate::error::{Error, Result};
+use crate::report::spread::Spread;
 use crate::rng;
 use crate::space::cost::Convention;
 use crate::space::{Arch, Space};
@@ -99,11 +100,12 @@ pub fn run(args: &BenchArgs) -> Result<String> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut out = String::new();
-    let cpu = args.device == "cpu";
-    if cpu {
-        if let Some(peak) = CpuPeak::read(threads) {
-            out.push_str(&format!("{}\n", peak.derivation()));
-        }
+    // Read once: every preset's FLOP/s line compares against the same peak.
+    let peak = (args.device == "cpu")
+        .then(|| CpuPeak::read(threads))
+        .flatten();
+    if let Some(peak) = &peak {
+        out.push_str(&format!("{}\n", peak.derivation()));
     }
     for preset in &args.presets {
         let space = resized(super::open_space(preset)?, args.image_size, args.patch)?;
@@ -119,7 +121,12 @@ pub fn run(args: &BenchArgs) -> Result<String> {
             threads,
             device: args.device.clone(),
         };
-        out.push_str(&measure_both(&job, args.repeats, !args.no_torch)?);
+        out.push_str(&measure_both(
+            &job,
+            args.repeats,
+            !args.no_torch,
+            peak.as_ref(),
+        )?);
     }
     Ok(out)
 }
@@ -140,7 +147,7 @@ fn resized(space: Space, image_size: Option<usize>, patch: Option<usize>) -> Res
 }
 
 /// Runs `repeats` alternating repetitions of both sides and formats the figures.
-fn measure_both(job: &Job, repeats: usize, torch: bool) -> Result<String> {
+fn measure_both(job: &Job, repeats: usize, torch: bool, peak: Option<&CpuPeak>) -> Result<String> {
     let dir = std::env::temp_dir().join(format!("glit-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let job_path = dir.join("job.json");
@@ -149,7 +156,7 @@ fn measure_both(job: &Job, repeats: usize, torch: bool) -> Result<String> {
     let outcome = repetitions(job, &dir, &job_path, repeats, torch);
     let _ = std::fs::remove_dir_all(&dir);
     let (glit, reference) = outcome?;
-    Ok(format_report(job, &glit, reference.as_deref()))
+    Ok(format_report(job, &glit, reference.as_deref(), peak))
 }
 
 /// The samples of each side; the reference's are `None` when PyTorch is missing.
@@ -196,19 +203,6 @@ fn parse_sample(origin: &str, output: &std::process::Output) -> Result<Sample> {
     serde_json::from_str(line).map_err(|e| Error::json(format!("{origin} output"), &e))
 }
 
-/// Median, min and max of `values` (not empty).
-fn spread(values: &[f64]) -> (f64, f64, f64) {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let n = sorted.len();
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    };
-    (median, sorted[0], sorted[n - 1])
-}
-
 /// Training FLOPs per image: forward multiply-adds of the cycled archs (every matrix product
 /// and convolution, `Convention::Exact`), × 2 flops each, × 3 for forward plus backward.
 fn train_flops_per_image(job: &Job) -> Option<f64> {
@@ -229,8 +223,19 @@ fn train_flops_per_image(job: &Job) -> Option<f64> {
 /// Which figure of a sample a table row shows.
 type Pick = fn(&Sample) -> f64;
 
-/// The report for one job: speeds, memory (on the CPU) and achieved FLOP/s.
-fn format_report(job: &Job, glit: &[Sample], reference: Option<&[Sample]>) -> String {
+/// The spread of one figure over the repetitions (there is at least one).
+fn spread_of(samples: &[Sample], pick: Pick) -> Spread {
+    let values: Vec<f64> = samples.iter().map(pick).collect();
+    Spread::of(&values).expect("every side has at least one repetition")
+}
+
+/// The report for one job: speeds, memory (on the CPU) and achieved FLOP/s (against `peak`).
+fn format_report(
+    job: &Job,
+    glit: &[Sample],
+    reference: Option<&[Sample]>,
+    peak: Option<&CpuPeak>,
+) -> String {
     let mut out = format!(
         "{}: batch {}, {} timed steps × {} repetitions over {} sampled architectures, {} threads, {}\n",
         job.space.name(),
@@ -244,7 +249,7 @@ fn format_report(job: &Job, glit: &[Sample], reference: Option<&[Sample]>) -> St
     out.push_str(&speed_rows(glit, reference));
     if job.device == "cpu" {
         out.push_str(&memory_line(glit, reference));
-        out.push_str(&flops_line(job, glit, reference));
+        out.push_str(&flops_line(job, glit, reference, peak));
     }
     if reference.is_none() {
         out.push_str(
@@ -261,8 +266,11 @@ fn speed_rows(glit: &[Sample], reference: Option<&[Sample]>) -> String {
         "", "glit img/s median [min–max]", "PyTorch img/s", "ratio"
     );
     let figure = |samples: &[Sample], pick: Pick| {
-        let (median, low, high) = spread(&samples.iter().map(pick).collect::<Vec<_>>());
-        (median, format!("{median:.1} [{low:.1}–{high:.1}]"))
+        let s = spread_of(samples, pick);
+        (
+            s.median,
+            format!("{:.1} [{:.1}–{:.1}]", s.median, s.min, s.max),
+        )
     };
     let modes: [(&str, Pick); 2] = [("train", |s| s.train), ("score", |s| s.score)];
     for (name, pick) in modes {
@@ -309,16 +317,19 @@ fn memory_line(glit: &[Sample], reference: Option<&[Sample]>) -> String {
 }
 
 /// Achieved training FLOP/s of both sides, and their share of the CPU's peak.
-fn flops_line(job: &Job, glit: &[Sample], reference: Option<&[Sample]>) -> String {
+fn flops_line(
+    job: &Job,
+    glit: &[Sample],
+    reference: Option<&[Sample]>,
+    peak: Option<&CpuPeak>,
+) -> String {
     let Some(flops) = train_flops_per_image(job) else {
         return String::new();
     };
-    let peak = CpuPeak::read(job.threads);
     let achieved = |samples: &[Sample]| {
-        let rate = spread(&samples.iter().map(|s| s.train).collect::<Vec<_>>()).0;
+        let rate = spread_of(samples, |s| s.train).median;
         let gflops = rate * flops / 1e9;
         let share = peak
-            .as_ref()
             .map(|p| format!(" ({:.1} % of peak)", 100.0 * gflops / p.gflops()))
             .unwrap_or_default();
         format!("{gflops:.1} GFLOP/s{share}")
