@@ -19,7 +19,7 @@ use glit::rng::seeded;
 use glit::search::{kendall_tau, spearman_rho};
 use glit::space::presets;
 use glit::train::{
-    accuracy, score, Outputs, ScoreConfig, TrainConfig, TrainData, Trainer, Uniform,
+    accuracy, score, CheckpointFile, Outputs, ScoreConfig, TrainConfig, TrainData, Trainer, Uniform,
 };
 
 fn main() -> glit::Result<()> {
@@ -108,8 +108,10 @@ fn train_or_resume(
     device: &DispatchDevice,
     new: impl FnOnce() -> glit::Result<Trainer<Dispatch>>,
 ) -> glit::Result<Trainer<Dispatch>> {
-    if path.exists() {
-        Trainer::resume(path, device)
+    if CheckpointFile::exists(path) {
+        let (trainer, warnings) = Trainer::resume(path, device)?;
+        warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+        Ok(trainer)
     } else {
         new()
     }

@@ -14,6 +14,7 @@ pub mod atomic_file;
 pub mod cli;
 pub mod data;
 pub mod error;
+pub mod kill_point;
 pub mod model;
 pub mod report;
 pub mod rng;

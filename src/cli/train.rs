@@ -15,7 +15,8 @@ use crate::space::cost::Convention;
 use crate::space::presets;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig, TrainData, Trainer, Uniform,
+    self, CheckpointFile, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig, TrainData,
+    Trainer, Uniform,
 };
 
 /// What `glit train` was asked to do, saved as `run.json` so `--resume` repeats it exactly.
@@ -109,7 +110,7 @@ pub fn splits(run: &TrainRun, data: &Dataset) -> Result<(Split, Split)> {
 /// returns a summary.
 pub fn train(run: &TrainRun, dir: &Path, resume: bool, quiet: bool) -> Result<String> {
     let checkpoint = checkpoint_file(dir);
-    if !resume && checkpoint.exists() {
+    if !resume && CheckpointFile::exists(&checkpoint) {
         return Err(Error::InvalidValue {
             key: "--out".into(),
             message: format!(
@@ -126,8 +127,10 @@ pub fn train(run: &TrainRun, dir: &Path, resume: bool, quiet: bool) -> Result<St
     // Supernet runs hold the search split out of training; `glit score` uses it.
     let (train_split, _search_split) = splits(run, &dataset)?;
     let device = DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()));
-    let mut trainer = if resume && checkpoint.exists() {
-        Trainer::<Dispatch>::resume(&checkpoint, &device)?
+    let mut trainer = if resume && CheckpointFile::exists(&checkpoint) {
+        let (trainer, warnings) = Trainer::<Dispatch>::resume(&checkpoint, &device)?;
+        warn(&warnings);
+        trainer
     } else {
         let text = serde_json::to_string_pretty(run).expect("a run serialises");
         crate::atomic_file::write(&run_file(dir), text.as_bytes())?;
@@ -226,7 +229,8 @@ pub fn score(dir: &Path, archs: &[String], random: usize, seed: u64) -> Result<V
     let loader = Loader::for_dataset(&dataset);
     let (train_split, search_split) = splits(&run, &dataset)?;
     let device = DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()));
-    let trainer = Trainer::<Dispatch>::resume(&checkpoint_file(dir), &device)?;
+    let (trainer, warnings) = Trainer::<Dispatch>::resume(&checkpoint_file(dir), &device)?;
+    warn(&warnings);
     let net = trainer.inference_net();
     let space = net.space().clone();
     let mut candidates = archs
@@ -258,4 +262,11 @@ pub fn score(dir: &Path, archs: &[String], random: usize, seed: u64) -> Result<V
             })
         })
         .collect()
+}
+
+/// Prints each warning to stderr.
+fn warn(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
 }

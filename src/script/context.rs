@@ -189,6 +189,7 @@ impl RunContext {
 
     /// Sets the generation label.
     pub fn set_generation(&self, generation: i64) {
+        crate::kill_point::reached("generation");
         lock(&self.labels).generation = generation;
     }
 

@@ -25,7 +25,8 @@ use crate::search::digest;
 use crate::space::cost::Convention;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, EpochMetrics, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig, TrainData, Trainer,
+    self, CheckpointFile, EpochMetrics, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig,
+    TrainData, Trainer,
 };
 
 /// The `train` module.
@@ -281,20 +282,26 @@ impl TrainingRun<'_> {
     ) -> Fallible<(Supernet<Dispatch>, Vec<EpochMetrics>)> {
         let device = self.ctx.training_device();
         let checkpoint = self.checkpoint();
-        let finished = self.ctx.recall(self.key).is_some();
-        let mut trainer = match &checkpoint {
-            Some(path) if path.exists() => lift(Trainer::<Dispatch>::resume(path, &device))
-                .map_err(|e| {
-                    if finished {
-                        bad(
-                            "journal",
-                            format!("the finished step {} cannot be replayed: {e}", self.key),
-                        )
-                    } else {
-                        e
+        let resumed = match &checkpoint {
+            Some(path) if CheckpointFile::exists(path) => {
+                match Trainer::<Dispatch>::resume(path, &device) {
+                    Ok((trainer, warnings)) => {
+                        warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+                        Some(trainer)
                     }
-                })?,
-            _ => lift(Trainer::new(net, self.config.clone(), self.seed, &device))?,
+                    // Training is a function of its seed: with no usable checkpoint the step
+                    // starts again and ends where the lost one would have.
+                    Err(e) => {
+                        eprintln!("warning: {e}; training {} starts again", self.label);
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let mut trainer = match resumed {
+            Some(trainer) => trainer,
+            None => lift(Trainer::new(net, self.config.clone(), self.seed, &device))?,
         };
         let outputs = Outputs {
             checkpoint: checkpoint.clone(),
@@ -374,6 +381,7 @@ fn score(
             &config,
             ctx.device(),
         )?;
+        crate::kill_point::reached("score");
         Ok(json!(s))
     })?;
     let score = value

@@ -87,8 +87,14 @@ impl Journal {
         };
         let json = serde_json::to_string(&entry).expect("journal entries serialise");
         let line = format!("{:016x} {json}\n", checksum(json.as_bytes()));
+        let (first, rest) = line.as_bytes().split_at(line.len() / 2);
         self.file
-            .write_all(line.as_bytes())
+            .write_all(first)
+            .and_then(|()| self.file.flush())
+            .map_err(|e| Error::io(&self.path, e))?;
+        crate::kill_point::reached("journal-write");
+        self.file
+            .write_all(rest)
             .and_then(|()| self.file.sync_data())
             .map_err(|e| Error::io(&self.path, e))?;
         self.entries.insert(entry.key, entry.value);

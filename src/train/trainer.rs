@@ -186,6 +186,7 @@ impl<B: AutodiffBackend> Trainer<B> {
         for indices in &order[first..] {
             lr = schedule.lr_at(self.position.step);
             self.step(data, sampler, indices, lr, &mut stream)?;
+            crate::kill_point::reached("train-step");
             self.position.seconds = seconds_before + started.elapsed().as_secs_f64();
             let p = &self.position;
             let seen = p.seen.max(1) as f64;
@@ -334,9 +335,12 @@ impl<B: AutodiffBackend> Trainer<B> {
         file.write(path)
     }
 
-    /// Continues the run a checkpoint at `path` recorded, on the autodiff `device`.
-    pub fn resume(path: &Path, device: &B::Device) -> Result<Self> {
-        let file = CheckpointFile::read(path)?;
+    /// Continues the run the checkpoint at `path` recorded (or, when that file is missing or
+    /// damaged, the previous checkpoint beside it), on the autodiff `device`. Returns the
+    /// trainer and a warning for each damaged file passed over.
+    pub fn resume(path: &Path, device: &B::Device) -> Result<(Self, Vec<String>)> {
+        let (file, path, warnings) = CheckpointFile::read_latest(path)?;
+        let path = path.as_path();
         let origin = path.display().to_string();
         let format = file.entry("format", path)?;
         if format != FORMAT {
@@ -368,7 +372,7 @@ impl<B: AutodiffBackend> Trainer<B> {
                 origin: origin.clone(),
                 message,
             })?;
-        Ok(Trainer {
+        let trainer = Trainer {
             net,
             optimizer,
             config,
@@ -377,7 +381,8 @@ impl<B: AutodiffBackend> Trainer<B> {
             history,
             data_fingerprint: file.metadata.get("data").cloned(),
             device: device.clone(),
-        })
+        };
+        Ok((trainer, warnings))
     }
 
     /// Raises the number of epochs (to continue a finished run); the schedule stretches

@@ -1,9 +1,11 @@
 //! glit's integration tests: one binary, one module per area.
 
+mod bad_inputs;
 mod cli;
 mod cost;
 mod course;
 mod data;
+mod faults;
 mod fixtures;
 mod model;
 mod pareto;

@@ -196,7 +196,8 @@ fn a_resumed_run_ends_exactly_where_an_uninterrupted_one_does() {
     let mut interrupted = supernet_trainer(3);
     let err = interrupted.fit(&data, &mut failing, &outputs).unwrap_err();
     assert!(err.to_string().contains("simulated failure"));
-    let mut resumed = Trainer::<Dispatch>::resume(&checkpoint, &trainable()).unwrap();
+    let (mut resumed, warnings) = Trainer::<Dispatch>::resume(&checkpoint, &trainable()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(resumed.steps_done(), 10);
     assert_eq!(resumed.epochs_done(), 1);
     resumed.fit(&data, &mut Uniform, &outputs).unwrap();
@@ -257,7 +258,7 @@ fn a_checkpoint_from_other_data_is_refused() {
     trainer
         .fit(&data(&small.train), &mut Uniform, &outputs)
         .unwrap();
-    let mut resumed = Trainer::<Dispatch>::resume(&checkpoint, &trainable()).unwrap();
+    let (mut resumed, _) = Trainer::<Dispatch>::resume(&checkpoint, &trainable()).unwrap();
     resumed.extend_to(2);
     let err = resumed
         .fit(&data(&other.train), &mut Uniform, &outputs)
@@ -278,6 +279,64 @@ fn a_truncated_checkpoint_is_an_error_naming_the_file() {
         .unwrap();
     let message = err.to_string();
     assert!(message.contains("checkpoint.safetensors"), "{message}");
+}
+
+/// Flips one bit in the middle of `path`'s tensor data (past the header).
+fn flip_a_bit(path: &std::path::Path) {
+    let mut bytes = std::fs::read(path).unwrap();
+    let middle = bytes.len() - bytes.len() / 3;
+    bytes[middle] ^= 0x10;
+    std::fs::write(path, &bytes).unwrap();
+}
+
+#[test]
+fn a_damaged_latest_checkpoint_is_reported_and_the_previous_one_used() {
+    let dir = tempdir("damaged");
+    let path = dir.join("checkpoint.safetensors");
+    let previous = dir.join("checkpoint.prev.safetensors");
+    let dataset = data::open("synthetic").unwrap();
+    let loader = Loader::for_dataset(&dataset);
+    let data = TrainData {
+        loader: &loader,
+        train: &dataset.train,
+        eval: None,
+    };
+    // Epoch 1's checkpoint becomes the previous one when epoch 2's replaces it.
+    let outputs = Outputs {
+        checkpoint: Some(path.clone()),
+        quiet: true,
+        ..Outputs::default()
+    };
+    let mut trainer = supernet_trainer(0);
+    trainer.fit(&data, &mut Uniform, &outputs).unwrap();
+    assert!(previous.exists(), "the replaced checkpoint is kept");
+    let (whole, warnings) = Trainer::<Dispatch>::resume(&path, &trainable()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(whole.epochs_done(), 2);
+
+    // A bit flip that still parses as safetensors: only the checksum can tell.
+    flip_a_bit(&path);
+    let (fallback, warnings) = Trainer::<Dispatch>::resume(&path, &trainable()).unwrap();
+    assert_eq!(fallback.epochs_done(), 1, "epoch 1's checkpoint is used");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let warning = &warnings[0];
+    assert!(
+        warning.contains("checkpoint.safetensors")
+            && warning.contains("damaged")
+            && warning.contains("checkpoint.prev.safetensors"),
+        "{warning}"
+    );
+
+    // Both damaged: an error naming both.
+    flip_a_bit(&previous);
+    let message = Trainer::<Dispatch>::resume(&path, &trainable())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains("checkpoint.safetensors: ") && message.contains("previous checkpoint"),
+        "{message}"
+    );
 }
 
 #[test]
