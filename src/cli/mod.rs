@@ -335,8 +335,18 @@ pub fn open_arch_in(text: &str, space: &Space) -> Result<Arch> {
             other => other,
         })?
     };
-    space.check(&arch)?;
-    space.canonical(&arch)
+    space.check(&arch).map_err(|e| naming_file(text, e))?;
+    space.canonical(&arch).map_err(|e| naming_file(text, e))
+}
+
+/// `error` with the file an architecture came from, when it came from one.
+fn naming_file(text: &str, error: Error) -> Error {
+    match error {
+        Error::NotInSpace(message) if Path::new(text).is_file() => {
+            Error::NotInSpace(format!("{text}: {message}"))
+        }
+        other => other,
+    }
 }
 
 /// A built-in architecture name, a compact form, or an architecture JSON file.
@@ -365,5 +375,7 @@ fn open_arch(text: &str, preset: Option<&str>) -> Result<(Arch, Space)> {
             "`{text}` is not a built-in architecture, so name its space with --preset"
         ),
     })?;
-    Ok((arch, open_space(space_name)?))
+    let space = open_space(space_name)?;
+    space.check(&arch).map_err(|e| naming_file(text, e))?;
+    Ok((arch, space))
 }

@@ -9,6 +9,9 @@ use crate::error::{Error, Result};
 const IMAGES_MAGIC: u32 = 0x0000_0803;
 const LABELS_MAGIC: u32 = 0x0000_0801;
 
+/// The most a gzip-compressed IDX file may expand to (MNIST's largest file is 47 MB).
+const MAX_DECOMPRESSED: u64 = 4 << 30;
+
 /// Images as read from an IDX3 file: `count` images of `rows`×`cols` bytes, row-major.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdxImages {
@@ -34,8 +37,15 @@ fn decompress(bytes: &[u8], origin: &str) -> Result<Vec<u8>> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(bytes)
+            .take(MAX_DECOMPRESSED + 1)
             .read_to_end(&mut out)
             .map_err(|e| invalid(origin, format!("corrupt gzip data: {e}")))?;
+        if out.len() as u64 > MAX_DECOMPRESSED {
+            return Err(invalid(
+                origin,
+                format!("decompresses to more than {MAX_DECOMPRESSED} bytes (a gzip bomb?)"),
+            ));
+        }
         Ok(out)
     } else {
         Ok(bytes.to_vec())
@@ -70,9 +80,14 @@ pub fn parse_images(bytes: &[u8], origin: &str) -> Result<IdxImages> {
     let count = header(&bytes, 1, origin)? as usize;
     let rows = header(&bytes, 2, origin)? as usize;
     let cols = header(&bytes, 3, origin)? as usize;
-    let expected = count * rows * cols;
+    if rows == 0 || cols == 0 {
+        return Err(invalid(origin, format!("images of {rows}×{cols} pixels")));
+    }
+    // Checked: a damaged header can claim more bytes than any machine could address.
+    let expected = count.checked_mul(rows).and_then(|n| n.checked_mul(cols));
     let pixels = &bytes[16..];
-    if pixels.len() != expected {
+    if expected != Some(pixels.len()) {
+        let expected = expected.map_or("more than can be addressed".into(), |n| n.to_string());
         return Err(invalid(
             origin,
             format!(

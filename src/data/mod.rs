@@ -244,6 +244,12 @@ fn from_idx(
                 ),
             });
         }
+        if images.count == 0 {
+            return Err(Error::InvalidData {
+                origin,
+                message: "holds no images".into(),
+            });
+        }
         if images.count != labels.len() {
             return Err(Error::InvalidData {
                 origin,

@@ -72,10 +72,34 @@ fn at(file: &str, pos: Position) -> String {
 fn message(error: &EvalAltResult) -> String {
     let text = match error {
         EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
+        EvalAltResult::ErrorTooManyOperations(_) => limit_hit(
+            "the script ran more operations than its limit allows (an endless loop?)",
+            "operations",
+        ),
+        EvalAltResult::ErrorStackOverflow(_) => limit_hit(
+            "function calls nested deeper than the limit allows (endless recursion?)",
+            "call_depth",
+        ),
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            let key = match what.as_str() {
+                w if w.contains("string") => "string_size",
+                w if w.contains("array") => "array_size",
+                _ => "map_size",
+            };
+            limit_hit(&format!("{what} larger than the limit allows"), key)
+        }
+        EvalAltResult::ErrorTooManyModules(_) => {
+            limit_hit("more modules imported than the limit allows", "modules")
+        }
         other => other.to_string(),
     };
     match text.rfind(" (line ") {
         Some(i) if text.ends_with(')') => text[..i].to_string(),
         _ => text,
     }
+}
+
+/// A safety limit's error: what happened, and how to change the limit if it was meant.
+fn limit_hit(what: &str, key: &str) -> String {
+    format!("{what}: script limit `{key}` (change it with `glit run --limit {key}=N`)")
 }

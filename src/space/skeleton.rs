@@ -26,6 +26,7 @@ impl fmt::Display for Activation {
 
 /// The model skeleton: what does not vary between the architectures of one space.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Skeleton {
     /// Height and width of the (square) input image, in pixels.
     pub image_size: usize,

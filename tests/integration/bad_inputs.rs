@@ -1,0 +1,143 @@
+//! The bad-input corpus (`tests/bad-inputs/`, described by its `cases.json`): every case
+//! ends in a clear error that names its cause, exit code 1, no panic, and whatever the run
+//! had already written stays whole.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad-inputs")
+}
+
+/// The command line of `case`, with `{corpus}` and `{out}` filled in.
+fn command_of(case: &Value, out: &Path) -> Vec<String> {
+    let strings = |key: &str| -> Vec<String> {
+        case[key].as_array().map_or(Vec::new(), |items| {
+            items
+                .iter()
+                .map(|s| s.as_str().expect("strings").to_string())
+                .collect()
+        })
+    };
+    let mut args = if let Some(data) = case["data"].as_str() {
+        let data = format!("{{corpus}}/{data}");
+        [
+            "train",
+            "--data",
+            &data,
+            "--preset",
+            "nano",
+            "--search-split",
+            "2",
+            "--quiet",
+            "--out",
+            "{out}",
+            "--set",
+            "epochs=1",
+            "--set",
+            "batch_size=2",
+        ]
+        .map(String::from)
+        .to_vec()
+    } else if let Some(script) = case["script"].as_str() {
+        let script = format!("{{corpus}}/{script}");
+        ["run", &script, "--quiet", "--out", "{out}"]
+            .map(String::from)
+            .to_vec()
+    } else {
+        Vec::new()
+    };
+    args.extend(strings("args"));
+    let corpus = corpus().display().to_string();
+    let out = out.display().to_string();
+    args.iter()
+        .map(|a| a.replace("{corpus}", &corpus).replace("{out}", &out))
+        .collect()
+}
+
+/// Runs one case; returns what was wrong with the outcome, if anything.
+fn check(case: &Value, out: &Path) -> Option<String> {
+    let _ = std::fs::remove_dir_all(out);
+    let args = command_of(case, out);
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_glit"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("glit runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let name = args.join(" ");
+    if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
+        return Some(format!("{name}: panicked:\n{stderr}"));
+    }
+    if case["ok"].as_bool() == Some(true) {
+        return (!output.status.success()).then(|| format!("{name}: failed:\n{stderr}"));
+    }
+    if output.status.code() != Some(1) {
+        return Some(format!(
+            "{name}: exit {:?}, expected 1:\n{stderr}",
+            output.status
+        ));
+    }
+    let expected = case["error"].as_array().expect("an `error` list");
+    let missing: Vec<&str> = expected
+        .iter()
+        .filter_map(|text| text.as_str())
+        .filter(|text| !stderr.contains(text))
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!("{name}: the error lacks {missing:?}:\n{stderr}"));
+    }
+    let kept = case["keeps"].as_array().into_iter().flatten();
+    for prefix in kept.filter_map(Value::as_str) {
+        if let Some(problem) = kept_whole(out, prefix) {
+            return Some(format!("{name}: {problem}"));
+        }
+    }
+    None
+}
+
+/// Whether a file whose path in `out` starts with `prefix` survived the failure whole.
+fn kept_whole(out: &Path, prefix: &str) -> Option<String> {
+    let path = out.join(prefix);
+    let (folder, start) = (path.parent()?, path.file_name()?.to_string_lossy());
+    let found = std::fs::read_dir(folder).ok()?.flatten().find(|entry| {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        name.starts_with(start.as_ref())
+    });
+    let Some(found) = found else {
+        return Some(format!("nothing like {prefix} was kept"));
+    };
+    if prefix == "journal.jsonl" {
+        let (journal, dropped) = glit::search::Journal::open(&found.path()).ok()?;
+        if !dropped.is_empty() || journal.len() < 4 {
+            return Some(format!(
+                "the journal lost entries: {dropped:?}, {}",
+                journal.len()
+            ));
+        }
+    }
+    None
+}
+
+#[test]
+fn every_bad_input_in_the_corpus_gets_its_clear_error() {
+    let text = std::fs::read_to_string(corpus().join("cases.json")).unwrap();
+    let cases: Value = serde_json::from_str(&text).unwrap();
+    let cases = cases["cases"].as_array().unwrap();
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    let out = std::env::temp_dir().join(format!("glit-bad-input-{}", std::process::id()));
+    let failures: Vec<String> = cases.iter().filter_map(|case| check(case, &out)).collect();
+    let _ = std::fs::remove_dir_all(&out);
+    assert!(
+        !Path::new("/tmp/glit-escaped.csv").exists(),
+        "a script wrote outside its run directory"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
