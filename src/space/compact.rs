@@ -133,5 +133,8 @@ fn parse_block(token: &str) -> std::result::Result<(BlockArch, usize), String> {
         }
     }
     block.ffn_ratio = ffn.ok_or("missing the FFN ratio `f`")?;
-    Ok((block, global + local))
+    let heads = global
+        .checked_add(local)
+        .ok_or_else(|| format!("{global} + {local} heads is too many"))?;
+    Ok((block, heads))
 }

@@ -7,8 +7,12 @@ use std::path::Path;
 use super::arch::Arch;
 use super::choices::BlockChoices;
 use super::dimension::Dimension;
-use super::skeleton::Skeleton;
+use super::skeleton::{Skeleton, MAX_SIZE};
 use crate::error::{Error, Result};
+
+/// The most multiply-adds (or parameters) a space's largest architecture may have: costs
+/// are summed in `u64`, and this leaves room for every partial sum.
+pub const MAX_COST: u64 = 1 << 60;
 
 /// M blocks of candidates over one [`Skeleton`]. Build one with [`Space::new`] (which checks
 /// it) or take a preset from [`super::presets`].
@@ -132,11 +136,51 @@ impl Space {
                     ));
                 }
             }
+            for dimension in Dimension::ALL {
+                if let Some(&v) = block.get(dimension).iter().find(|&&v| v > MAX_SIZE) {
+                    return fail(format!(
+                        "`{dimension}` candidate {v} is larger than any network glit can build (at most {MAX_SIZE})"
+                    ));
+                }
+            }
             if let Some(&k) = block.kernel.iter().find(|&&k| k % 2 == 0) {
                 return fail(format!(
                     "`kernel` {k} is even; kernels must be odd for same padding"
                 ));
             }
+        }
+        self.check_cost_bound()
+    }
+
+    /// Fails when the space's largest architecture would cost more multiply-adds or
+    /// parameters than [`MAX_COST`]: costs are counted in `u64`, and nothing that large trains.
+    fn check_cost_bound(&self) -> Result<()> {
+        let s = &self.skeleton;
+        let (d, heads) = (s.embed_dim as f64, s.heads as f64);
+        let n = s.tokens() as f64;
+        let max = |list: &[usize]| list.iter().copied().max().unwrap_or(0) as f64;
+        let blocks: f64 = self
+            .blocks
+            .iter()
+            .map(|b| {
+                // Both parts at full width: an upper bound on either part's real cost.
+                let inner = heads * max(&b.qk_dim);
+                let attention = n * d * 4.0 * inner + 2.0 * n * n * inner;
+                let conv_inner = max(&b.conv_expand) * d;
+                let conv = n * (3.0 * d * conv_inner + conv_inner * max(&b.kernel));
+                let ffn = 2.0 * n * d * d * max(&b.ffn_ratio);
+                attention + conv + ffn
+            })
+            .sum();
+        let patch = (s.channels * s.patch_size * s.patch_size) as f64;
+        let ends = n * patch * d + n * d + d * s.classes as f64;
+        // Parameters are at most the multiply-adds of a one-token pass, so one bound covers both.
+        let bound = (blocks + ends) * (1.0 + 1.0 / n);
+        if bound > MAX_COST as f64 {
+            return Err(Error::InvalidSpace(format!(
+                "its largest architecture would cost about {bound:.1e} multiply-adds, more than glit counts ({MAX_COST:.1e})",
+                MAX_COST = MAX_COST as f64
+            )));
         }
         Ok(())
     }

@@ -24,6 +24,10 @@ impl fmt::Display for Activation {
     }
 }
 
+/// The largest value of any size in a space (pixels, channels, widths, candidates): far past
+/// any real network, and small enough that sizes multiply without overflow.
+pub const MAX_SIZE: usize = 1 << 20;
+
 /// The model skeleton: what does not vary between the architectures of one space.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,6 +77,11 @@ impl Skeleton {
         ] {
             if value == 0 {
                 return fail(format!("`{name}` must be at least 1"));
+            }
+            if value > MAX_SIZE {
+                return fail(format!(
+                    "`{name}` {value} is larger than any network glit can build (at most {MAX_SIZE})"
+                ));
             }
         }
         if !self.image_size.is_multiple_of(self.patch_size) {

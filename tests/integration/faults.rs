@@ -279,3 +279,120 @@ fn kill_and_resume_soak() {
     println!("{matched} of {kills} kill points resumed to the uninterrupted result");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Runs `glit args` with writes past `kib` KiB failing (RLIMIT_FSIZE: the kernel refuses
+/// the write with EFBIG, as a full disk refuses it with ENOSPC). Returns (success, stderr).
+fn glit_with_file_limit(kib: u64, args: &[String]) -> (bool, String) {
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(format!("trap '' XFSZ; ulimit -f {kib}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_glit"))
+        .args(args)
+        .output()
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.success(), stderr)
+}
+
+#[test]
+fn a_write_that_fails_mid_run_is_an_error_naming_the_file_and_keeps_what_was_written() {
+    let dir = temp_dir("disk-full");
+    // The journal's lines fit; the first supernet checkpoint (weights and moments) does not.
+    let (ok, stderr) = glit_with_file_limit(40, &job_args(&dir));
+    assert!(!ok);
+    assert!(
+        stderr.contains("checkpoints/.stage1-supernet-") && stderr.contains("File too large"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.join("checkpoints"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    for kept in ["run.json", "script.rhai"] {
+        assert!(!read(&dir.join(kept)).is_empty(), "{kept} lost");
+    }
+    // With room again, the same run resumes and finishes.
+    let (ok, _, stderr) = glit(&[
+        "run".into(),
+        "--resume".into(),
+        dir.display().to_string(),
+        "--quiet".into(),
+    ]);
+    assert!(ok, "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_full_disk_is_an_error_naming_the_file() {
+    // A real ENOSPC needs a small file system; mounting one needs privileges.
+    let mount = temp_dir("small-disk");
+    std::fs::create_dir_all(&mount).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&mount)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!(
+            "skipped: cannot mount a small tmpfs here (needs root); the EFBIG test covers the path"
+        );
+        return;
+    }
+    let out = mount.join("run");
+    let (ok, _, stderr) = glit(&job_args(&out));
+    let _ = Command::new("umount").arg(&mount).status();
+    let _ = std::fs::remove_dir_all(&mount);
+    assert!(!ok);
+    assert!(
+        stderr.contains(&mount.display().to_string()) && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_diverging_training_stops_naming_the_step_and_arch_and_keeps_the_last_checkpoint() {
+    let dir = temp_dir("diverged");
+    let (ok, _, stderr) = glit(&[
+        "train",
+        "--data",
+        "synthetic",
+        "--preset",
+        "nano",
+        "--search-split",
+        "64",
+        "--quiet",
+        "--out",
+        &dir.display().to_string(),
+        "--set",
+        "lr=1e30",
+        "--set",
+        "checkpoint_every_steps=1",
+    ]);
+    assert!(!ok);
+    let message = stderr.trim();
+    assert!(
+        message.contains("training diverged at step ")
+            && message.contains("the loss is NaN on architecture ")
+            && message.contains("the last checkpoint is intact"),
+        "{message}"
+    );
+    let step: usize = message
+        .split("at step ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a step number");
+    // The checkpoint is whole (its checksum holds) and from before the failing step.
+    let file = glit::train::CheckpointFile::read(&dir.join("checkpoint.safetensors")).unwrap();
+    let position: Value = serde_json::from_str(&file.metadata["position"]).unwrap();
+    assert!(
+        position["step"].as_u64().unwrap() <= step as u64,
+        "{position}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,6 +7,7 @@ mod course;
 mod data;
 mod faults;
 mod fixtures;
+mod fuzz;
 mod model;
 mod pareto;
 mod report;
