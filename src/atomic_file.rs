@@ -40,14 +40,12 @@ pub fn stage(path: &Path, bytes: &[u8], kill_point: Option<&str>) -> Result<Stag
     };
     let temp = &staged.temp;
     let mut file = std::fs::File::create(temp).map_err(|e| Error::io(temp, e))?;
-    let (first, rest) = bytes.split_at(bytes.len() / 2);
-    file.write_all(first).map_err(|e| Error::io(temp, e))?;
-    if let Some(point) = kill_point {
-        file.flush().map_err(|e| Error::io(temp, e))?;
-        crate::kill_point::reached(point);
+    match kill_point {
+        Some(point) => crate::kill_point::write_all(&mut file, bytes, point),
+        None => file.write_all(bytes),
     }
-    file.write_all(rest).map_err(|e| Error::io(temp, e))?;
-    file.sync_all().map_err(|e| Error::io(temp, e))?;
+    .and_then(|()| file.sync_all())
+    .map_err(|e| Error::io(temp, e))?;
     Ok(staged)
 }
 

@@ -11,6 +11,7 @@
 //! its temporary file), `checkpoint-rotate` (the previous checkpoint renamed, the new one not
 //! yet in place) and `journal-write` (half a journal line on disk).
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
@@ -52,6 +53,20 @@ pub fn reached(point: &str) {
     if armed_point == point && REACHED.fetch_add(1, Ordering::Relaxed) + 1 == *count {
         kill_self();
     }
+}
+
+/// Writes `bytes` to `out`. When `point` is armed, the first half is written and flushed
+/// first and the point reached in between, so a kill leaves a torn write on disk; otherwise
+/// it is one `write_all`, so appends from several processes never interleave inside it.
+pub fn write_all(out: &mut impl Write, bytes: &[u8], point: &str) -> std::io::Result<()> {
+    if armed().is_none_or(|(armed_point, _)| armed_point != point) {
+        return out.write_all(bytes);
+    }
+    let (first, rest) = bytes.split_at(bytes.len() / 2);
+    out.write_all(first)?;
+    out.flush()?;
+    reached(point);
+    out.write_all(rest)
 }
 
 #[cfg(unix)]

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -87,14 +86,7 @@ impl Journal {
         };
         let json = serde_json::to_string(&entry).expect("journal entries serialise");
         let line = format!("{:016x} {json}\n", checksum(json.as_bytes()));
-        let (first, rest) = line.as_bytes().split_at(line.len() / 2);
-        self.file
-            .write_all(first)
-            .and_then(|()| self.file.flush())
-            .map_err(|e| Error::io(&self.path, e))?;
-        crate::kill_point::reached("journal-write");
-        self.file
-            .write_all(rest)
+        crate::kill_point::write_all(&mut self.file, line.as_bytes(), "journal-write")
             .and_then(|()| self.file.sync_data())
             .map_err(|e| Error::io(&self.path, e))?;
         self.entries.insert(entry.key, entry.value);

@@ -135,8 +135,6 @@ impl Space {
                         "`{dimension}` has no candidates but some `global_heads` candidate needs one"
                     ));
                 }
-            }
-            for dimension in Dimension::ALL {
                 if let Some(&v) = block.get(dimension).iter().find(|&&v| v > MAX_SIZE) {
                     return fail(format!(
                         "`{dimension}` candidate {v} is larger than any network glit can build (at most {MAX_SIZE})"

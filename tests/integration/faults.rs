@@ -159,21 +159,35 @@ fn killed_and_resumed(dir: &Path, kills: &[Kill], reference: &Outcome) -> Result
     Ok(())
 }
 
-/// An uninterrupted run's outcome and wall time.
-fn reference_run(name: &str) -> (Outcome, Duration) {
+/// An uninterrupted run: its outcome, its wall time, and how often it reached each point.
+struct Reference {
+    outcome: Outcome,
+    took: Duration,
+    counts: BTreeMap<&'static str, u64>,
+}
+
+fn reference_run(name: &str) -> Reference {
     let dir = temp_dir(name);
     let started = Instant::now();
     let (ok, _, stderr) = glit(&job_args(&dir));
     let took = started.elapsed();
     assert!(ok, "{stderr}");
-    let reference = outcome(&dir);
+    let reference = Reference {
+        outcome: outcome(&dir),
+        took,
+        counts: reach_counts(&dir),
+    };
     std::fs::remove_dir_all(&dir).unwrap();
-    (reference, took)
+    reference
 }
 
 #[test]
 fn a_run_killed_anywhere_resumes_to_the_same_scores_and_best_arch() {
-    let (reference, took) = reference_run("kill-reference");
+    let Reference {
+        outcome: reference,
+        took,
+        ..
+    } = reference_run("kill-reference");
     assert!(reference.journal.len() > 10, "{reference:#?}");
     let mut stream = glit::rng::seeded(7);
     let random_moment = Duration::from_secs_f64(took.as_secs_f64() * stream.random_range(0.1..0.9));
@@ -240,14 +254,11 @@ fn reach_counts(dir: &Path) -> BTreeMap<&'static str, u64> {
 #[ignore = "soak: GLIT_SOAK_KILLS kill points (20 by default); run with --ignored --release"]
 fn kill_and_resume_soak() {
     let kills: usize = std::env::var("GLIT_SOAK_KILLS").map_or(20, |n| n.parse().unwrap());
-    let dir = temp_dir("soak-reference");
-    let started = Instant::now();
-    let (ok, _, stderr) = glit(&job_args(&dir));
-    let took = started.elapsed();
-    assert!(ok, "{stderr}");
-    let reference = outcome(&dir);
-    let counts = reach_counts(&dir);
-    std::fs::remove_dir_all(&dir).unwrap();
+    let Reference {
+        outcome: reference,
+        took,
+        counts,
+    } = reference_run("soak-reference");
     println!(
         "reference run: {:.2} s; points reached: {counts:?}",
         took.as_secs_f64()
