@@ -18,6 +18,7 @@ pub mod kill_point;
 pub mod model;
 pub mod report;
 pub mod rng;
+pub mod scale;
 pub mod script;
 pub mod search;
 pub mod space;

@@ -5,6 +5,7 @@
 
 mod bench;
 pub mod run;
+mod scale;
 mod tables;
 pub mod train;
 
@@ -144,6 +145,44 @@ pub enum Command {
         #[arg(long, default_value = "arch")]
         out: std::path::PathBuf,
     },
+    /// Join a run as a scoring worker: lease its candidates from the run journal, score
+    /// them with the run's supernet, record the scores; stop when the run finishes.
+    Worker(scale::WorkerArgs),
+    /// Lease the run's next candidate(s) for an outside engine and print them as JSON; pass
+    /// each one's score back with `glit tell`.
+    Ask {
+        /// The run directory.
+        run: std::path::PathBuf,
+        /// How many candidates to lease.
+        #[arg(long, default_value_t = 1)]
+        count: usize,
+        /// Seconds before an untold candidate goes back to the pool.
+        #[arg(long, default_value_t = 600.0)]
+        lease_timeout: f64,
+        /// Wait up to this many seconds for a candidate to appear.
+        #[arg(long, default_value_t = 0.0)]
+        wait: f64,
+    },
+    /// Record the score of a candidate `glit ask` handed out.
+    Tell {
+        /// The run directory.
+        run: std::path::PathBuf,
+        /// The task key `glit ask` printed, or the architecture (compact form or JSON).
+        arch: String,
+        /// Its score (higher is better).
+        score: String,
+    },
+    /// Compute one candidate's score as the run would (inherited weights, BatchNorm
+    /// recalibration, search-split accuracy) and print it; records nothing.
+    Evaluate {
+        /// The run directory.
+        run: std::path::PathBuf,
+        /// The task key `glit ask` printed, or the architecture.
+        arch: String,
+        /// Where to score: `cpu` or `cuda:N`.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
     /// Score architectures with a trained supernet: BatchNorm recalibration on training
     /// batches, then accuracy on the run's search split.
     Score {
@@ -253,6 +292,15 @@ pub fn run(cli: Cli) -> Result<String> {
             ))
         }
         Command::Show { arch, preset, out } => show(&arch, preset.as_deref(), &out),
+        Command::Worker(args) => scale::worker(&args),
+        Command::Ask {
+            run,
+            count,
+            lease_timeout,
+            wait,
+        } => scale::ask(&run, count, lease_timeout, wait),
+        Command::Tell { run, arch, score } => scale::tell(&run, &arch, &score),
+        Command::Evaluate { run, arch, device } => scale::evaluate(&run, &arch, &device),
         Command::Score {
             run,
             archs,

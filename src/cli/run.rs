@@ -22,9 +22,15 @@ pub struct RunArgs {
     /// finished step from its journal.
     #[arg(long, value_name = "RUN_DIR")]
     pub resume: Option<PathBuf>,
-    /// Where networks run: `cpu`, or `cuda:N` in builds with `--features cuda`.
+    /// Where networks run: `cpu`, or `cuda:N` in builds with `--features cuda`. Several,
+    /// comma-separated (`cuda:0,cuda:1`; `cpu,cpu` on a CPU), train data-parallel and score
+    /// one candidate per device at once.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Score no candidate in this process: leave every score to `glit worker` processes and
+    /// `glit tell`, and wait for them.
+    #[arg(long)]
+    pub delegate: bool,
     /// Change a script limit: operations, call_depth, expression_depth, string_size,
     /// array_size, map_size, modules (e.g. `--limit operations=0` for none).
     #[arg(long = "limit", value_name = "KEY=VALUE")]
@@ -69,7 +75,8 @@ pub fn run(args: RunArgs) -> Result<String> {
         overrides,
         out: args.out,
         resume: args.resume,
-        device: device(&args.device)?,
+        devices: devices(&args.device)?,
+        delegate: args.delegate,
         limits: Limits::default().with_settings(&args.limits)?,
         quiet: args.quiet,
     })
@@ -83,6 +90,11 @@ pub fn check(script: &Path) -> Result<String> {
 /// Lists the script API.
 pub fn api(definitions: Option<&Path>) -> Result<String> {
     script::api(definitions)
+}
+
+/// The devices of a comma-separated list (`cuda:0,cuda:1`, `cpu,cpu`).
+pub fn devices(list: &str) -> Result<Vec<DispatchDevice>> {
+    list.split(',').map(|name| device(name.trim())).collect()
 }
 
 /// The device named `cpu` or `cuda:N` (the latter only in builds with `--features cuda`).

@@ -4,6 +4,7 @@
 //! Images are kept as bytes (N × channels × H × W, row-major) with one label each; turning
 //! them into batches happens in [`Loader`].
 
+mod bundle;
 mod bundled;
 pub mod cifar;
 pub mod folder;
@@ -15,6 +16,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
+pub use bundle::{DataBundle, DataRequest};
 pub use bundled::BUNDLED;
 pub use loader::{batch_order, Augment, Batch, Loader, Normalization};
 pub use synthetic::{synthetic, SyntheticSpec, SYNTHETIC};

@@ -23,7 +23,8 @@ pub struct RunContext {
     logs: Mutex<HashMap<String, CsvLog>>,
     counters: Mutex<HashMap<String, usize>>,
     params_taken: Mutex<bool>,
-    device: DispatchDevice,
+    devices: Vec<DispatchDevice>,
+    delegate: bool,
     quiet: bool,
     started: std::time::Instant,
     work: WorkClock,
@@ -48,13 +49,22 @@ struct CsvLog {
 
 impl RunContext {
     /// A run writing into `dir` (created if needed), with `--set` overrides (`key=value`)
-    /// for `params`, on `device`. Opens the journal there, so a rerun replays finished steps.
+    /// for `params`, on `devices` (the first one, or all of them where work divides: data-
+    /// parallel training, scoring). Opens the journal there, so a rerun replays finished
+    /// steps. With `delegate`, the run scores no candidate itself and waits for workers.
     pub fn open(
         dir: &Path,
         overrides: Vec<(String, String)>,
-        device: DispatchDevice,
+        devices: Vec<DispatchDevice>,
+        delegate: bool,
         quiet: bool,
     ) -> Result<RunContext> {
+        if devices.is_empty() {
+            return Err(Error::InvalidValue {
+                key: "--device".into(),
+                message: "name at least one device".into(),
+            });
+        }
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let (journal, warnings) = Journal::open(&dir.join("journal.jsonl"))?;
         Ok(RunContext {
@@ -68,7 +78,8 @@ impl RunContext {
             logs: Mutex::default(),
             counters: Mutex::default(),
             params_taken: Mutex::new(false),
-            device,
+            devices,
+            delegate,
             quiet,
             started: std::time::Instant::now(),
             work: WorkClock::default(),
@@ -86,7 +97,8 @@ impl RunContext {
             logs: Mutex::default(),
             counters: Mutex::default(),
             params_taken: Mutex::new(false),
-            device: DispatchDevice::Flex(Default::default()),
+            devices: vec![DispatchDevice::Flex(Default::default())],
+            delegate: false,
             quiet: true,
             started: std::time::Instant::now(),
             work: WorkClock::default(),
@@ -126,14 +138,44 @@ impl RunContext {
         Ok(path)
     }
 
-    /// The device (without autodiff) networks run on.
+    /// The device (without autodiff) networks run on: the first one named.
     pub fn device(&self) -> &DispatchDevice {
-        &self.device
+        &self.devices[0]
     }
 
-    /// The same device with autodiff, for training.
+    /// Every device named, without autodiff.
+    pub fn devices(&self) -> &[DispatchDevice] {
+        &self.devices
+    }
+
+    /// The first device with autodiff, for training.
     pub fn training_device(&self) -> DispatchDevice {
-        DispatchDevice::autodiff(self.device.clone())
+        DispatchDevice::autodiff(self.devices[0].clone())
+    }
+
+    /// Every device with autodiff: the replicas of a data-parallel training.
+    pub fn training_devices(&self) -> Vec<DispatchDevice> {
+        self.devices
+            .iter()
+            .cloned()
+            .map(DispatchDevice::autodiff)
+            .collect()
+    }
+
+    /// Whether the run leaves every score to workers.
+    pub fn delegates(&self) -> bool {
+        self.delegate
+    }
+
+    /// Runs `f` on the journal (an error in a run without a directory).
+    pub fn with_journal<T>(&self, f: impl FnOnce(&mut Journal) -> Result<T>) -> Result<T> {
+        match &self.journal {
+            Some(journal) => f(&mut lock(journal)),
+            None => Err(self
+                .dir()
+                .err()
+                .expect("only detached contexts lack a journal")),
+        }
     }
 
     /// Seconds since the run (this process) started.

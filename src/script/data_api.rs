@@ -9,83 +9,32 @@ use rhai::{Engine, ImmutableString, Map, Module, INT};
 use super::context::Shared;
 use super::convert::{lift, Fallible, Options};
 use super::registry::{function, getter};
-use crate::data::{self, Dataset, Loader, Split};
-use crate::search::digest;
+use crate::data::{DataBundle, DataRequest, Dataset};
 
 /// A data set as a script holds it: shared, never copied.
 #[derive(Clone, Debug)]
 pub struct SharedData(Arc<DataBundle>);
 
-/// The splits a search uses and how batches are made.
-#[derive(Debug)]
-pub struct DataBundle {
-    dataset: Dataset,
-    /// Turns images into normalised batches.
-    pub loader: Loader,
-    /// Training images (the search split held out).
-    pub train: Split,
-    /// The held-out search split candidates are scored on.
-    pub search: Split,
-    /// The test split, for final numbers.
-    pub test: Split,
-    /// A digest of everything above, naming the data in journal keys.
-    pub id: String,
-}
-
 impl SharedData {
     /// The data set as opened (all of its training split, before holding out).
     pub fn dataset(&self) -> &Dataset {
-        &self.0.dataset
+        self.0.dataset()
     }
 
     /// The splits and loader.
     pub fn bundle(&self) -> &DataBundle {
         &self.0
     }
+
+    /// Another handle on the same bundle.
+    pub fn shared(&self) -> Arc<DataBundle> {
+        Arc::clone(&self.0)
+    }
 }
 
-/// What `data::open` was given.
-struct Request {
-    /// `None`: 1000 images, at most a tenth of the training split.
-    search_split: Option<usize>,
-    seed: u64,
-    train_images: usize,
-    test_images: usize,
-}
-
-/// Opens `name` and prepares the splits `request` asks for.
-fn open(name: &str, request: &Request) -> crate::Result<SharedData> {
-    let dataset = data::open(name)?;
-    let search_split = request
-        .search_split
-        .unwrap_or_else(|| 1000.min(dataset.train.len() / 10));
-    let (mut train, search) = if search_split == 0 {
-        (dataset.train.clone(), Split::default())
-    } else {
-        dataset.train.hold_out(search_split, request.seed)?
-    };
-    if request.train_images > 0 {
-        train = train.first(request.train_images);
-    }
-    let mut test = dataset.test.clone();
-    if request.test_images > 0 {
-        test = test.first(request.test_images);
-    }
-    let loader = Loader::for_dataset(&dataset);
-    let id = digest(&(
-        name,
-        train.fingerprint(),
-        search.fingerprint(),
-        test.fingerprint(),
-    ));
-    Ok(SharedData(Arc::new(DataBundle {
-        dataset,
-        loader,
-        train,
-        search,
-        test,
-        id,
-    })))
+/// Opens the data `request` names for a script.
+fn open(request: &DataRequest) -> crate::Result<SharedData> {
+    DataBundle::open(request).map(|b| SharedData(Arc::new(b)))
 }
 
 /// What opening data counts as in a run's time split.
@@ -103,13 +52,11 @@ pub fn module(context: &Shared) -> Module {
          1000 training images (at most a tenth) as the search split.",
     )
     .set_into_module(&mut m, move |name: ImmutableString| {
-        let request = Request {
-            search_split: None,
-            seed: 0,
-            train_images: 0,
-            test_images: 0,
+        let request = DataRequest {
+            name: name.to_string(),
+            ..DataRequest::default()
         };
-        lift(ctx.work().time(DATA_LOADING, || open(&name, &request)))
+        lift(ctx.work().time(DATA_LOADING, || open(&request)))
     });
     let ctx = context.clone();
     function(
@@ -121,14 +68,15 @@ pub fn module(context: &Shared) -> Module {
     )
     .set_into_module(&mut m, move |name: ImmutableString, options: Map| -> Fallible<SharedData> {
         let mut o = Options::new("data::open", options);
-        let request = Request {
+        let request = DataRequest {
+            name: name.to_string(),
             search_split: o.optional_count("search_split")?,
             seed: o.count("seed", 0)? as u64,
             train_images: o.count("train_images", 0)?,
             test_images: o.count("test_images", 0)?,
         };
         o.finish()?;
-        lift(ctx.work().time(DATA_LOADING, || open(&name, &request)))
+        lift(ctx.work().time(DATA_LOADING, || open(&request)))
     });
     m
 }

@@ -8,7 +8,7 @@ use rhai::Engine;
 use super::context::Shared;
 use super::limits::Limits;
 use super::stdlib::Resolver;
-use super::{data_api, rng_api, run_api, search_api, space_api, supernet_api, train_api};
+use super::{data_api, rng_api, run_api, scoring, search_api, space_api, supernet_api, train_api};
 
 /// An engine for a script in `script_dir` (for imports beside it), running in `context`,
 /// within `limits`.
@@ -31,6 +31,7 @@ pub fn engine(context: &Shared, limits: &Limits, script_dir: Option<PathBuf>) ->
     data_api::register(&mut engine);
     supernet_api::register(&mut engine);
     train_api::register(&mut engine);
+    scoring::register(&mut engine, context);
     search_api::register(&mut engine);
     engine.register_static_module("space", space_api::module(context).into());
     engine.register_static_module("data", data_api::module(context).into());

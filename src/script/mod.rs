@@ -16,6 +16,7 @@ mod registry;
 mod rng_api;
 mod run;
 mod run_api;
+mod scoring;
 mod search_api;
 mod space_api;
 mod stdlib;

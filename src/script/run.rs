@@ -26,8 +26,10 @@ pub struct RunRequest {
     pub out: Option<PathBuf>,
     /// Continue this run directory instead of starting one.
     pub resume: Option<PathBuf>,
-    /// The device networks run on.
-    pub device: DispatchDevice,
+    /// The devices networks run on (data-parallel training and scoring use them all).
+    pub devices: Vec<DispatchDevice>,
+    /// Score no candidate here: leave every score to `glit worker` and `glit tell`.
+    pub delegate: bool,
     /// Engine limits.
     pub limits: Limits,
     /// No progress bars or per-epoch lines.
@@ -63,7 +65,8 @@ pub fn run(request: RunRequest) -> Result<String> {
     let context = Arc::new(RunContext::open(
         &dir,
         record.overrides.clone(),
-        request.device.clone(),
+        request.devices.clone(),
+        request.delegate,
         request.quiet,
     )?);
     for warning in &context.journal_warnings {
@@ -78,6 +81,10 @@ pub fn run(request: RunRequest) -> Result<String> {
             key: "--set".into(),
             message: format!("{name} never calls `params`, so it takes no --set values"),
         });
+    }
+    // Workers sharing the run stop once they read this.
+    if context.recall(crate::scale::FINISHED_KEY).is_none() {
+        context.record(crate::scale::FINISHED_KEY, serde_json::json!(true))?;
     }
     let total = context.elapsed();
     context.work().write(&dir.join(TIME_SPLIT), total)?;

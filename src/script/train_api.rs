@@ -15,6 +15,7 @@ use super::convert::{bad, fail, from_json, lift, to_json, Fallible, Options};
 use super::data_api::SharedData;
 use super::registry::function;
 use super::rng_api::SharedRng;
+use super::scoring::Scorer;
 use super::space_api::MAX_TRIES;
 use super::supernet_api::{NetState, SharedNet};
 use crate::data::Split;
@@ -25,8 +26,8 @@ use crate::search::digest;
 use crate::space::cost::Convention;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, CheckpointFile, EpochMetrics, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig,
-    TrainData, Trainer,
+    self, CheckpointFile, EpochMetrics, FlopsBins, Outputs, Sampler, TrainConfig, TrainData,
+    Trainer,
 };
 
 /// The `train` module.
@@ -58,8 +59,8 @@ pub fn module(context: &Shared) -> Module {
     )
     .set_into_module(
         &mut m,
-        move |net: SharedNet, arch: Arch, data: SharedData| {
-            score(&ctx, &net, &arch, &data, Map::new())
+        move |net: SharedNet, arch: Arch, data: SharedData| -> Fallible<f64> {
+            Ok(Scorer::new(net, data, Map::new())?.score_all(&ctx, &[arch])?[0])
         },
     );
     let ctx = context.clone();
@@ -77,10 +78,21 @@ pub fn module(context: &Shared) -> Module {
     )
     .set_into_module(
         &mut m,
-        move |net: SharedNet, arch: Arch, data: SharedData, options: Map| {
-            score(&ctx, &net, &arch, &data, options)
+        move |net: SharedNet, arch: Arch, data: SharedData, options: Map| -> Fallible<f64> {
+            Ok(Scorer::new(net, data, options)?.score_all(&ctx, &[arch])?[0])
         },
     );
+    function(
+        "scorer",
+        &["net: Supernet", "data: Data", "options: Map", "Scorer"],
+        "`train::score` bound to `net`, `data` and its options: `scorer.score(arch)` scores one\n\
+         candidate, `scorer.score_all(archs)` many at once (one per device of the run, and any\n\
+         `glit worker` sharing the run directory takes some). The search loops accept it where\n\
+         they take a score closure.",
+    )
+    .set_into_module(&mut m, |net: SharedNet, data: SharedData, options: Map| {
+        Scorer::new(net, data, options)
+    });
     let ctx = context.clone();
     function(
         "accuracy",
@@ -343,54 +355,6 @@ fn recipe(o: &mut Options) -> Fallible<TrainConfig> {
     lift(TrainConfig::default().with_overrides(&map))
 }
 
-fn score(
-    ctx: &Shared,
-    net: &SharedNet,
-    arch: &Arch,
-    data: &SharedData,
-    options: Map,
-) -> Fallible<f64> {
-    let bundle = data.bundle();
-    let mut config = ScoreConfig::scaled_for(bundle.train.len());
-    let mut o = Options::new("train::score", options);
-    config.calibration_batches = o.count("calibration_batches", config.calibration_batches)?;
-    config.batch_size = o.count("batch_size", config.batch_size)?;
-    config.seed = o.count("seed", config.seed as usize)? as u64;
-    o.finish()?;
-    if bundle.search.is_empty() {
-        return Err(bad(
-            "data",
-            "the data has no search split (open it with `search_split` above 0)",
-        ));
-    }
-    let state = net.snapshot();
-    let space = state.net.space().clone();
-    let arch = lift(space.canonical(arch))?;
-    let key = format!(
-        "score-{}",
-        digest(&(&state.lineage, &arch, &bundle.id, &config))
-    );
-    let value = remember(ctx, &key, "scoring", || {
-        let inference = state.net.valid();
-        let s = train::score(
-            &inference,
-            &arch,
-            &bundle.loader,
-            &bundle.train,
-            &bundle.search,
-            &config,
-            ctx.device(),
-        )?;
-        crate::kill_point::reached("score");
-        Ok(json!(s))
-    })?;
-    let score = value
-        .as_f64()
-        .ok_or_else(|| bad("journal", format!("entry {key} is not a number")))?;
-    record_candidate(ctx, &space, &arch, score)?;
-    Ok(score)
-}
-
 fn accuracy(
     ctx: &Shared,
     net: &SharedNet,
@@ -528,25 +492,6 @@ fn remember(
         lift(ctx.record(key, value.clone()))?;
     }
     Ok(value)
-}
-
-/// A row of candidates.csv: stage, generation, arch, MFLOPs, params, score.
-fn record_candidate(ctx: &Shared, space: &Space, arch: &Arch, score: f64) -> Fallible<()> {
-    if ctx.dir().is_err() {
-        return Ok(());
-    }
-    let cost = lift(space.cost(arch, Convention::Official))?;
-    let labels = ctx.labels();
-    let row = [
-        ("stage", labels.stage),
-        ("generation", labels.generation.to_string()),
-        ("arch", arch.to_string()),
-        ("mflops", format!("{:.3}", cost.mflops())),
-        ("params", cost.params().to_string()),
-        ("score", format!("{score}")),
-    ]
-    .map(|(k, v)| (k.to_string(), v));
-    lift(ctx.log_row("candidates.csv", &row))
 }
 
 fn epoch_map(m: &EpochMetrics) -> Dynamic {

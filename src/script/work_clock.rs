@@ -25,13 +25,17 @@ impl WorkClock {
     pub fn time<T>(&self, kind: &'static str, work: impl FnOnce() -> T) -> T {
         let started = Instant::now();
         let result = work();
-        let seconds = started.elapsed().as_secs_f64();
+        self.add(kind, started.elapsed().as_secs_f64());
+        result
+    }
+
+    /// Adds `seconds` to `kind`.
+    pub fn add(&self, kind: &'static str, seconds: f64) {
         let mut spent = lock(&self.spent);
         match spent.iter_mut().find(|(k, _)| *k == kind) {
             Some((_, total)) => *total += seconds,
             None => spent.push((kind, seconds)),
         }
-        result
     }
 
     /// Each kind's seconds, then the search loop's (`total` less all of them), then `total`.

@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -27,19 +29,19 @@ struct Entry {
 pub struct Journal {
     path: PathBuf,
     entries: HashMap<String, Value>,
+    /// Keys in the order their first lines appear in the file.
+    order: Vec<String>,
     file: File,
+    /// Bytes of the file read so far (always the end of a whole line).
+    read_to: u64,
 }
 
 impl Journal {
     /// Opens (or creates) the journal at `path`. Returns it with one message per line that
     /// was dropped as damaged; when there are any, the file is rewritten without them.
     pub fn open(path: &Path) -> Result<(Journal, Vec<String>)> {
-        let text = match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(Error::io(path, e)),
-        };
-        let mut entries = HashMap::new();
+        let text = read_text(path)?;
+        let mut journal = Journal::shared(path)?;
         let mut kept = String::new();
         let mut dropped = Vec::new();
         for (number, line) in text.lines().enumerate() {
@@ -47,7 +49,7 @@ impl Journal {
                 Some(entry) => {
                     kept.push_str(line);
                     kept.push('\n');
-                    entries.insert(entry.key, entry.value);
+                    journal.insert(entry);
                 }
                 None if line.trim().is_empty() => {}
                 None => dropped.push(format!(
@@ -57,20 +59,83 @@ impl Journal {
                 )),
             }
         }
+        journal.read_to = text.len() as u64;
         if !dropped.is_empty() || (!text.is_empty() && !text.ends_with('\n')) {
             crate::atomic_file::write(path, kept.as_bytes())?;
+            journal.file = append_handle(path)?;
+            journal.read_to = kept.len() as u64;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        let journal = Journal {
-            path: path.to_path_buf(),
-            entries,
-            file,
-        };
         Ok((journal, dropped))
+    }
+
+    /// Opens the journal at `path` as one of several processes sharing it (a scoring worker):
+    /// nothing is repaired, so a line another process is still writing is left alone and
+    /// read once it is whole.
+    pub fn join(path: &Path) -> Result<Journal> {
+        let mut journal = Journal::shared(path)?;
+        journal.refresh()?;
+        Ok(journal)
+    }
+
+    /// An empty journal appending to `path` (created if missing), nothing read yet.
+    fn shared(path: &Path) -> Result<Journal> {
+        Ok(Journal {
+            path: path.to_path_buf(),
+            entries: HashMap::new(),
+            order: Vec::new(),
+            file: append_handle(path)?,
+            read_to: 0,
+        })
+    }
+
+    /// Reads the whole lines other processes appended since the last read. A journal that
+    /// was replaced (a run reopened and repaired it) is read again from its start.
+    pub fn refresh(&mut self) -> Result<()> {
+        let on_disk = std::fs::metadata(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let ours = self.file.metadata().map_err(|e| Error::io(&self.path, e))?;
+        if on_disk.ino() != ours.ino() || on_disk.dev() != ours.dev() {
+            self.file = append_handle(&self.path)?;
+            self.read_to = 0;
+        }
+        if on_disk.len() <= self.read_to {
+            return Ok(());
+        }
+        let mut reader = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let mut bytes = Vec::new();
+        reader
+            .seek(SeekFrom::Start(self.read_to))
+            .and_then(|_| reader.read_to_end(&mut bytes))
+            .map_err(|e| Error::io(&self.path, e))?;
+        // Only whole lines: a line still being written is read next time.
+        let whole = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        for line in String::from_utf8_lossy(&bytes[..whole]).lines() {
+            if let Some(entry) = parse_line(line) {
+                self.insert(entry);
+            }
+        }
+        self.read_to += whole as u64;
+        Ok(())
+    }
+
+    /// Keeps `entry` unless its key already has a value: the first line of a key wins.
+    fn insert(&mut self, entry: Entry) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.entries.entry(entry.key) {
+            self.order.push(slot.key().clone());
+            slot.insert(entry.value);
+        }
+    }
+
+    /// The keys starting with `prefix`, in the order they were first recorded.
+    pub fn keys_with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> {
+        self.order
+            .iter()
+            .map(String::as_str)
+            .filter(move |k| k.starts_with(prefix))
+    }
+
+    /// The journal's file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// The recorded result of `key`.
@@ -78,7 +143,9 @@ impl Journal {
         self.entries.get(key)
     }
 
-    /// Records `value` under `key`: appended, flushed and synced before returning.
+    /// Records `value` under `key`: appended, flushed and synced before returning, then
+    /// reads the journal up to and including the new line. Where another process recorded
+    /// the key first, its value stands (see [`Journal::get`] afterwards).
     pub fn put(&mut self, key: &str, value: Value) -> Result<()> {
         let entry = Entry {
             key: key.into(),
@@ -89,8 +156,7 @@ impl Journal {
         crate::kill_point::write_all(&mut self.file, line.as_bytes(), "journal-write")
             .and_then(|()| self.file.sync_data())
             .map_err(|e| Error::io(&self.path, e))?;
-        self.entries.insert(entry.key, entry.value);
-        Ok(())
+        self.refresh()
     }
 
     /// Number of recorded results.
@@ -102,6 +168,24 @@ impl Journal {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// The journal's text (empty when there is no file yet).
+fn read_text(path: &Path) -> Result<String> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// `path` opened for appending, created if missing.
+fn append_handle(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))
 }
 
 /// An entry from `CHECKSUM JSON`, or `None` when the line is damaged.

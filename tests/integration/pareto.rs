@@ -18,7 +18,8 @@ fn run(name: &str, source: &str) -> Result<PathBuf, String> {
         overrides: Vec::new(),
         out: Some(dir.join("run")),
         resume: None,
-        device: glit::cli::run::device("cpu").unwrap(),
+        devices: glit::cli::run::devices("cpu").unwrap(),
+        delegate: false,
         limits: Limits::default(),
         quiet: true,
     })

@@ -35,7 +35,8 @@ fn run_with(s: &Snippet, sets: &[(&str, &str)], limits: &[&str]) -> glit::Result
             .collect(),
         out: Some(s.out.clone()),
         resume: None,
-        device: glit::cli::run::device("cpu").unwrap(),
+        devices: glit::cli::run::devices("cpu").unwrap(),
+        delegate: false,
         limits: Limits::default()
             .with_settings(&limits.iter().map(|l| l.to_string()).collect::<Vec<_>>())
             .unwrap(),
@@ -340,7 +341,24 @@ fn training_and_scoring_run_through_the_engine_and_replay_from_the_journal() {
     let s = ok("train", source);
     let first = std::fs::read_to_string(s.out.join("scores.json")).unwrap();
     let journal = std::fs::read_to_string(s.out.join("journal.jsonl")).unwrap();
-    assert_eq!(journal.lines().count(), 4, "{journal}");
+    // One entry per expensive step: the training, two scores, the retraining. Scoring also
+    // posts a task and takes a lease per candidate, and the run marks its end.
+    let steps = |prefix: &str| journal.matches(&format!("{{\"key\":\"{prefix}")).count();
+    assert_eq!(journal.lines().count(), 9, "{journal}");
+    assert_eq!(
+        (steps("spos-"), steps("score-"), steps("retrain-")),
+        (1, 2, 1),
+        "{journal}"
+    );
+    assert_eq!(
+        (steps("task-"), steps("lease-"), steps("run-finished")),
+        (2, 2, 1),
+        "{journal}"
+    );
+    assert!(
+        s.out.join("nets").read_dir().unwrap().count() == 1,
+        "the scored net's weights"
+    );
     assert!(s.out.join("metrics/spos-1.csv").is_file());
     // A rerun against the same journal replays every step and ends identically.
     script::run(RunRequest {
@@ -348,7 +366,8 @@ fn training_and_scoring_run_through_the_engine_and_replay_from_the_journal() {
         overrides: Vec::new(),
         out: None,
         resume: Some(s.out.clone()),
-        device: glit::cli::run::device("cpu").unwrap(),
+        devices: glit::cli::run::devices("cpu").unwrap(),
+        delegate: false,
         limits: Limits::default(),
         quiet: true,
     })
