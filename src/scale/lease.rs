@@ -88,14 +88,27 @@ pub fn now() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// Whether a process with `pid` exists on this machine.
+/// Whether a process with `pid` runs on this machine (a zombie, dead but not yet reaped by
+/// its parent, does not).
 fn process_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
+    let Ok(id) = libc::pid_t::try_from(pid) else {
         return false;
     };
     // SAFETY: signal 0 sends nothing; it only asks whether the process exists.
-    let status = unsafe { libc::kill(pid, 0) };
-    status == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let status = unsafe { libc::kill(id, 0) };
+    let exists = status == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    exists && !zombie(pid)
+}
+
+/// Whether `/proc` says the process has exited and awaits reaping (state `Z`).
+fn zombie(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // `pid (command) state ...`: the command may hold spaces and parentheses.
+    stat.rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .is_some_and(|state| state == "Z")
 }
 
 /// The machine's host name (empty if it cannot be read).

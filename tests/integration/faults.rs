@@ -35,7 +35,7 @@ enum Kill {
 }
 
 /// The main job in its fast mode, with two supernet epochs per stage.
-fn job_args(out: &Path) -> Vec<String> {
+pub fn job_args(out: &Path) -> Vec<String> {
     let mut args: Vec<String> = ["run", "scripts/glit_search.rhai", "--quiet", "--out"]
         .map(String::from)
         .to_vec();
@@ -53,14 +53,14 @@ fn job_args(out: &Path) -> Vec<String> {
 
 /// What a run recorded that must not depend on kills.
 #[derive(Debug, PartialEq)]
-struct Outcome {
+pub struct Outcome {
     /// Journal entries by key, without timings.
-    journal: BTreeMap<String, Value>,
+    pub journal: BTreeMap<String, Value>,
     /// The result files, whole.
     files: BTreeMap<&'static str, String>,
 }
 
-fn outcome(dir: &Path) -> Outcome {
+pub fn outcome(dir: &Path) -> Outcome {
     let mut journal = BTreeMap::new();
     for line in read(&dir.join("journal.jsonl")).lines() {
         let (_, json) = line.split_once(' ').expect("CHECKSUM JSON");

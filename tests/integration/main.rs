@@ -11,6 +11,7 @@ mod fuzz;
 mod model;
 mod pareto;
 mod report;
+mod scale;
 mod script_api;
 mod script_runs;
 mod space_operators;
