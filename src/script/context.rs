@@ -173,8 +173,7 @@ impl RunContext {
             Some(journal) => f(&mut lock(journal)),
             None => Err(self
                 .dir()
-                .err()
-                .expect("only detached contexts lack a journal")),
+                .expect_err("only detached contexts lack a journal")),
         }
     }
 

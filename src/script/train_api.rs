@@ -311,10 +311,12 @@ impl TrainingRun<'_> {
             }
             _ => None,
         };
-        let mut trainer = match resumed {
+        let trainer = match resumed {
             Some(trainer) => trainer,
             None => lift(Trainer::new(net, self.config.clone(), self.seed, &device))?,
         };
+        // Several devices: every step's batch is split over them.
+        let mut trainer = trainer.with_replicas(self.ctx.training_devices());
         let outputs = Outputs {
             checkpoint: checkpoint.clone(),
             metrics: self.ctx.file(&format!("metrics/{}.csv", self.label)).ok(),

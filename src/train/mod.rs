@@ -4,6 +4,7 @@
 
 mod checkpoint;
 mod config;
+mod data_parallel;
 mod evaluate;
 mod loss;
 mod metrics;

@@ -41,7 +41,7 @@ pub fn sum_over_shares(
 }
 
 /// `0..len` cut into at most `threads` near-equal contiguous ranges of at least `min_share`.
-fn shares(len: usize, threads: usize, min_share: usize) -> Vec<Range<usize>> {
+pub(crate) fn shares(len: usize, threads: usize, min_share: usize) -> Vec<Range<usize>> {
     let count = threads.min(len / min_share.max(1)).max(1);
     let size = len.div_ceil(count);
     (0..count)

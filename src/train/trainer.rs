@@ -1,6 +1,7 @@
 //! The SPOS training loop, for supernets and standalone networks alike: each step draws an
 //! architecture from a sampler and trains that path. Every random choice of epoch e comes
-//! from one stream seeded by (seed, e); a checkpoint records the position and that stream's
+//! (the architecture, the batch order and augmentation) from one stream seeded by (seed, e),
+//! drop-path masks from one per step (see `mask_stream`); a checkpoint records the position and that stream's
 //! state, so a resumed run takes exactly the steps an uninterrupted one would.
 
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checkpoint::CheckpointFile;
 use super::config::TrainConfig;
+use super::data_parallel;
 use super::evaluate::accuracy;
 use super::loss::{correct, smoothed_cross_entropy};
 use super::metrics::{write_csv, EpochMetrics};
@@ -78,6 +80,8 @@ pub struct Trainer<B: AutodiffBackend> {
     history: Vec<EpochMetrics>,
     data_fingerprint: Option<String>,
     device: B::Device,
+    /// Every device of a data-parallel run, `device` first (empty: `device` alone).
+    replicas: Vec<B::Device>,
 }
 
 impl<B: AutodiffBackend> Trainer<B> {
@@ -99,7 +103,20 @@ impl<B: AutodiffBackend> Trainer<B> {
             history: Vec::new(),
             data_fingerprint: None,
             device: device.clone(),
+            replicas: Vec::new(),
         })
+    }
+
+    /// Trains data-parallel over `devices` (autodiff devices; the network's own first): each
+    /// step's batch is split among them (see [`super::data_parallel`]). One device, or none,
+    /// trains as usual.
+    pub fn with_replicas(mut self, devices: Vec<B::Device>) -> Self {
+        self.replicas = if devices.len() > 1 {
+            devices
+        } else {
+            Vec::new()
+        };
+        self
     }
 
     /// The network as it stands.
@@ -260,21 +277,32 @@ impl<B: AutodiffBackend> Trainer<B> {
         let batch = data
             .loader
             .batch::<B>(data.train, indices, augment, &self.device);
-        let mut pass = Pass::Train {
-            drop_path: config.drop_path,
-            rng: stream,
+        let (grads, loss_value, hits) = if self.replicas.is_empty() {
+            let mut masks = mask_stream(self.seed, self.position.step, 0);
+            let mut pass = Pass::Train {
+                drop_path: config.drop_path,
+                rng: &mut masks,
+            };
+            let logits = self.net.forward_pass(batch.images, &arch, &mut pass)?;
+            let hits = correct(logits.clone().detach(), &batch.label_values);
+            let loss = smoothed_cross_entropy(logits, &batch.label_values, config.label_smoothing);
+            let loss_value: f64 = loss.clone().into_scalar().elem();
+            check_finite(loss_value, self.position.step, &arch)?;
+            let grads = GradientsParams::from_grads(loss.backward(), &self.net);
+            (grads, loss_value, hits)
+        } else {
+            let outcome = data_parallel::step(
+                &self.net,
+                &self.replicas,
+                batch,
+                &arch,
+                config.drop_path,
+                config.label_smoothing,
+                |replica| mask_stream(self.seed, self.position.step, replica),
+            )?;
+            check_finite(outcome.loss, self.position.step, &arch)?;
+            (outcome.grads, outcome.loss, outcome.hits)
         };
-        let logits = self.net.forward_pass(batch.images, &arch, &mut pass)?;
-        let hits = correct(logits.clone().detach(), &batch.label_values);
-        let loss = smoothed_cross_entropy(logits, &batch.label_values, config.label_smoothing);
-        let loss_value: f64 = loss.clone().into_scalar().elem();
-        if !loss_value.is_finite() {
-            return Err(Error::Diverged {
-                step: self.position.step,
-                message: format!("the loss is {loss_value} on architecture {arch}"),
-            });
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &self.net);
         let (net, _norm) = self.optimizer.step(self.net.clone(), grads, lr, config);
         self.net = net;
         let p = &mut self.position;
@@ -381,6 +409,7 @@ impl<B: AutodiffBackend> Trainer<B> {
             history,
             data_fingerprint: file.metadata.get("data").cloned(),
             device: device.clone(),
+            replicas: Vec::new(),
         };
         Ok((trainer, warnings))
     }
@@ -390,6 +419,27 @@ impl<B: AutodiffBackend> Trainer<B> {
     pub fn extend_to(&mut self, epochs: usize) {
         self.config.epochs = self.config.epochs.max(epochs);
     }
+}
+
+/// The stream of replica `replica`'s drop-path masks at `step` of a run seeded `seed`. It is
+/// apart from the epoch stream (which draws the step's architecture and augmentation), so
+/// the architectures and batches of a run do not depend on how many replicas train it.
+fn mask_stream(seed: u64, step: usize, replica: usize) -> SearchRng {
+    let mut stream =
+        SearchRng::seed_from_u64(seed ^ 0x6d61_736b_7300_0000_u64.wrapping_add(replica as u64));
+    stream.set_stream(step as u64);
+    stream
+}
+
+/// An error when the loss at `step` is not finite.
+fn check_finite(loss: f64, step: usize, arch: &crate::space::Arch) -> Result<()> {
+    if loss.is_finite() {
+        return Ok(());
+    }
+    Err(Error::Diverged {
+        step,
+        message: format!("the loss is {loss} on architecture {arch}"),
+    })
 }
 
 /// The checkpoint format this version writes and reads.

@@ -5,6 +5,7 @@ mod cli;
 mod cost;
 mod course;
 mod data;
+mod data_parallel;
 mod faults;
 mod fixtures;
 mod fuzz;
