@@ -183,19 +183,24 @@ fn drive_by_ask_and_tell(dir: &Path) -> usize {
     }
 }
 
-#[test]
-fn an_outside_engine_drives_a_run_with_ask_and_tell() {
-    let reference = single(&temp_dir("ask-single"));
-    let dir = temp_dir("ask-driven");
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut args = job_args(&dir);
+/// The job started in `dir` with `--delegate`: it scores nothing and waits for others.
+fn delegated_run(dir: &Path) -> Child {
+    let _ = std::fs::remove_dir_all(dir);
+    let mut args = job_args(dir);
     args.push("--delegate".into());
-    let run = Command::new(env!("CARGO_BIN_EXE_glit"))
+    Command::new(env!("CARGO_BIN_EXE_glit"))
         .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn an_outside_engine_drives_a_run_with_ask_and_tell() {
+    let reference = single(&temp_dir("ask-single"));
+    let dir = temp_dir("ask-driven");
+    let run = delegated_run(&dir);
     while !dir.join("journal.jsonl").exists() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
@@ -247,15 +252,7 @@ fn the_optuna_example_drives_a_run() {
     }
     let reference = single(&temp_dir("optuna-single"));
     let dir = temp_dir("optuna-driven");
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut args = job_args(&dir);
-    args.push("--delegate".into());
-    let run = Command::new(env!("CARGO_BIN_EXE_glit"))
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let run = delegated_run(&dir);
     let example = Command::new("python3")
         .arg("examples/optuna_ask_tell.py")
         .arg(&dir)
