@@ -22,10 +22,11 @@ pub fn relative_path(lineage: &str) -> PathBuf {
     Path::new("nets").join(format!("{}.safetensors", digest(lineage)))
 }
 
-/// Writes `net` (weights and BatchNorm statistics, space, sharing plan) to `path` unless a
-/// whole file is already there.
+/// Writes `net` (weights and BatchNorm statistics, space, sharing plan) to `path` unless the
+/// file is already there. Files are written atomically, so one that exists is whole; damage
+/// after the fact is caught by its checksum when a worker reads it.
 pub fn ensure<B: Backend>(net: &Supernet<B>, path: &Path) -> Result<()> {
-    if path.exists() && CheckpointFile::read(path).is_ok() {
+    if path.exists() {
         return Ok(());
     }
     if let Some(parent) = path.parent() {

@@ -78,23 +78,11 @@ impl TaskScorer {
 
 /// Scores `tasks[i]` with `scorers[i]`, all at once (one thread per scorer).
 pub fn score_at_once(scorers: &mut [TaskScorer], tasks: &[ScoreTask]) -> Vec<Result<f64>> {
-    if tasks.len() == 1 {
-        return vec![scorers[0].score(&tasks[0])];
-    }
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = scorers
-            .iter_mut()
-            .zip(tasks)
-            .map(|(scorer, task)| scope.spawn(move || scorer.score(task)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
-    })
+    let jobs = scorers
+        .iter_mut()
+        .zip(tasks)
+        .map(|(scorer, task)| move || scorer.score(task));
+    crate::train::at_once(jobs)
 }
 
 /// How `glit worker` runs.

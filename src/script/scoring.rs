@@ -103,6 +103,7 @@ impl Scorer {
             .filter(|t| ctx.recall(&t.key).is_none())
             .collect();
         if !open.is_empty() {
+            let dir = lift(ctx.dir())?;
             let net_path = lift(ctx.file(&open[0].net))?;
             lift(ctx.work().time("sharing weights", || {
                 net_file::ensure(&inference, &net_path)
@@ -112,8 +113,11 @@ impl Scorer {
                 ctx.devices()
                     .iter()
                     .map(|d| {
-                        TaskScorer::new(lift(ctx.dir()).expect("a run directory"), d.clone())
-                            .with_loaded(&open[0].net, inference.clone(), self.data.shared())
+                        TaskScorer::new(dir, d.clone()).with_loaded(
+                            &open[0].net,
+                            inference.clone(),
+                            self.data.shared(),
+                        )
                     })
                     .collect::<Vec<_>>()
             };

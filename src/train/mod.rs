@@ -21,7 +21,7 @@ pub use evaluate::{accuracy, recalibrate, score, ScoreConfig};
 pub use loss::{correct, smoothed_cross_entropy};
 pub use metrics::{write_csv, EpochMetrics};
 pub use optimizer::{decays, AdamW};
-pub use parallel::{evaluation_threads, sum_over_shares};
+pub use parallel::{at_once, evaluation_threads, sum_over_shares};
 pub use progress::{clock, ProgressBar};
 pub use sampler::{Constrained, Fixed, FlopsBins, FromFn, Sampler, Uniform};
 pub use schedule::Schedule;

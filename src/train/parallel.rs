@@ -20,23 +20,29 @@ pub fn sum_over_shares(
     min_share: usize,
     work: impl Fn(Range<usize>) -> Result<usize> + Sync,
 ) -> Result<usize> {
-    let shares = shares(len, threads, min_share);
-    if shares.len() <= 1 {
-        return shares.into_iter().map(&work).sum();
+    let work = &work;
+    let jobs = shares(len, threads, min_share)
+        .into_iter()
+        .map(|share| move || work(share));
+    at_once(jobs).into_iter().sum()
+}
+
+/// Runs every job at once, one thread each (the caller's own when there is a single job),
+/// and returns their results in order. A panicking job panics the caller.
+pub fn at_once<T: Send>(jobs: impl IntoIterator<Item = impl FnOnce() -> T + Send>) -> Vec<T> {
+    let mut jobs: Vec<_> = jobs.into_iter().collect();
+    if jobs.len() <= 1 {
+        return jobs.drain(..).map(|job| job()).collect();
     }
     std::thread::scope(|scope| {
-        let work = &work;
-        let handles: Vec<_> = shares
-            .into_iter()
-            .map(|share| scope.spawn(move || work(share)))
-            .collect();
+        let handles: Vec<_> = jobs.into_iter().map(|job| scope.spawn(job)).collect();
         handles
             .into_iter()
             .map(|h| {
                 h.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
-            .sum()
+            .collect()
     })
 }
 
