@@ -380,9 +380,9 @@ impl FlexTensor {
         } else {
             // General fallback: covers negative strides (flipped
             // tensors) and ND layouts that can't collapse to ≤2D.
-            for idx in crate::strided_index::StridedIter::new(&self.layout) {
-                dst.push(src[idx]);
-            }
+            // glit patch: rows of the innermost dimension, split over the pool, instead of
+            // one `StridedIter` step per element (see `ops::strided_rows`).
+            dst = crate::ops::strided_rows::gather(src, offset, shape, strides);
         }
 
         let bytes = Bytes::from_elems(dst);

@@ -116,6 +116,8 @@ mod qtensor;
 pub mod reduce;
 pub mod repeat_dim;
 pub mod slice;
+mod split_loops;
+pub(crate) mod strided_rows;
 pub mod sort;
 mod transaction;
 pub mod unary;

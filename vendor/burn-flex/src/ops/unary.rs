@@ -7,7 +7,6 @@ use burn_std::{BoolDType, Bytes, bf16, f16};
 #[allow(unused_imports)]
 use num_traits::Float;
 
-use crate::layout::StridedBlocks;
 use crate::{FlexTensor, Layout};
 
 /// Apply a float predicate element-wise, producing a boolean tensor.
@@ -55,8 +54,8 @@ where
 /// Apply a unary operation element-wise to a tensor.
 pub fn unary_op<F32Op, F64Op>(tensor: FlexTensor, f32_op: F32Op, f64_op: F64Op) -> FlexTensor
 where
-    F32Op: Fn(f32) -> f32 + Copy,
-    F64Op: Fn(f64) -> f64 + Copy,
+    F32Op: Fn(f32) -> f32 + Copy + Sync + Send,
+    F64Op: Fn(f64) -> f64 + Copy + Sync + Send,
 {
     let dtype = tensor.dtype();
 
@@ -73,7 +72,7 @@ where
 fn unary_op_typed<E, Op>(mut tensor: FlexTensor, op: Op) -> FlexTensor
 where
     E: burn_backend::Element + bytemuck::Pod,
-    Op: Fn(E) -> E,
+    Op: Fn(E) -> E + Sync + Send,
 {
     let n = tensor.layout().num_elements();
 
@@ -81,9 +80,12 @@ where
     if tensor.is_unique() && tensor.layout().is_contiguous() && tensor.layout().start_offset() == 0
     {
         let storage: &mut [E] = tensor.storage_mut();
-        for x in storage[..n].iter_mut() {
-            *x = op(*x);
-        }
+        // glit patch: split over the pool (see `split_loops`).
+        crate::ops::split_loops::update(&mut storage[..n], |chunk| {
+            for x in chunk.iter_mut() {
+                *x = op(*x);
+            }
+        });
         return tensor;
     }
 
@@ -98,56 +100,21 @@ where
     // Iterate in storage order (contiguous) and preserve original layout.
     // Only valid when all strides are positive.
     if !has_negative_strides && layout.start_offset() == 0 && src.len() == n {
-        let result: Vec<E> = src.iter().map(|&x| op(x)).collect();
+        let result: Vec<E> = crate::ops::split_loops::map(src, &op);
         let bytes = Bytes::from_elems(result);
         return FlexTensor::new(bytes, layout, E::dtype());
     }
 
-    // Fallback for negative strides: use StridedIter for correct element order
-    if has_negative_strides {
-        let result: Vec<E> = crate::strided_index::StridedIter::new(&layout)
-            .map(|idx| op(src[idx]))
-            .collect();
-        let bytes = Bytes::from_elems(result);
-        return FlexTensor::new(
-            bytes,
-            Layout::contiguous(layout.shape().clone()),
-            E::dtype(),
-        );
-    }
-
-    // General path for views/slices with offset or extra storage
-    let blocks = layout.strided_blocks();
-    let result = match &blocks {
-        // Single contiguous block (with offset)
-        StridedBlocks::Single { start, len } => {
-            src[*start..*start + *len].iter().map(|&x| op(x)).collect()
-        }
-        // Strided: iterate over contiguous blocks
-        StridedBlocks::Multiple {
-            block_len,
-            num_blocks,
-            ..
-        } => {
-            let block_len = *block_len;
-            let num_blocks = *num_blocks;
-            let mut result = Vec::with_capacity(n);
-
-            if block_len == 1 {
-                for block_start in blocks.block_starts() {
-                    result.push(op(src[block_start]));
-                }
-            } else {
-                for block_start in blocks.block_starts() {
-                    for i in 0..block_len {
-                        result.push(op(src[block_start + i]));
-                    }
-                }
-            }
-            debug_assert_eq!(result.len(), num_blocks * block_len);
-            result
-        }
-    };
+    // glit patch: every other view (negative strides, offsets, gaps) is walked as rows of its
+    // innermost dimension, split over the pool, instead of one `StridedIter` step or one
+    // block start per element (see `ops::strided_rows`).
+    let result: Vec<E> = crate::ops::strided_rows::gather_map(
+        src,
+        layout.start_offset() as isize,
+        layout.shape(),
+        layout.strides(),
+        &op,
+    );
 
     let bytes = Bytes::from_elems(result);
     FlexTensor::new(
