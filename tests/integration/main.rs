@@ -4,6 +4,7 @@ mod bad_inputs;
 mod cli;
 mod cost;
 mod course;
+mod cpu_kernels;
 mod data;
 mod data_parallel;
 mod faults;

@@ -1,0 +1,147 @@
+//! The patched CPU backend's element-wise kernels (vendor/burn-flex/PATCHED.md) against plain
+//! Rust loops over the same numbers, on the views a transformer produces: permuted attention
+//! heads, narrowed slices, flips, broadcasts. Sizes on both sides of the size at which loops
+//! are split over the thread pool.
+
+use burn::tensor::{activation, Tensor, TensorData};
+use burn_flex::{Flex, FlexDevice};
+
+type T4 = Tensor<Flex, 4>;
+
+/// Deterministic values in [-2, 2), different for `a` and `b`.
+fn values(len: usize, salt: u32) -> Vec<f32> {
+    (0..len as u32)
+        .map(|i| {
+            let h = i
+                .wrapping_mul(2_654_435_761)
+                .wrapping_add(salt.wrapping_mul(40_503));
+            (h >> 8) as f32 / (1u32 << 24) as f32 * 4.0 - 2.0
+        })
+        .collect()
+}
+
+fn tensor(data: &[f32], shape: [usize; 4]) -> T4 {
+    Tensor::from_data(TensorData::new(data.to_vec(), shape), &FlexDevice)
+}
+
+fn read(t: T4) -> Vec<f32> {
+    t.into_data().to_vec::<f32>().expect("f32 data")
+}
+
+/// `x[i, j, k, l]` of a row-major `[_, d1, d2, d3]` buffer.
+fn at(x: &[f32], [_, d1, d2, d3]: [usize; 4], [i, j, k, l]: [usize; 4]) -> f32 {
+    x[((i * d1 + j) * d2 + k) * d3 + l]
+}
+
+/// Row-major values of `x` (shape `s`) permuted by `[0, 2, 1, 3]`, with `f` applied.
+fn swapped(x: &[f32], s: [usize; 4], f: impl Fn(f32, [usize; 4]) -> f32) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.len());
+    for i in 0..s[0] {
+        for k in 0..s[2] {
+            for j in 0..s[1] {
+                for l in 0..s[3] {
+                    out.push(f(at(x, s, [i, j, k, l]), [i, j, k, l]));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The shapes tried: below and well above the split size (32 Ki elements).
+const SHAPES: [[usize; 4]; 3] = [[2, 3, 4, 5], [4, 64, 8, 32], [3, 50, 7, 33]];
+
+#[test]
+fn binary_ops_on_two_permuted_operands_match_plain_loops() {
+    for s in SHAPES {
+        let n = s.iter().product();
+        let (a, b) = (values(n, 1), values(n, 2));
+        let product = read(tensor(&a, s).swap_dims(1, 2) * tensor(&b, s).swap_dims(1, 2));
+        let expected = swapped(&a, s, |x, idx| x * at(&b, s, idx));
+        assert_eq!(product, expected, "mul of permuted operands, shape {s:?}");
+        // A permuted operand with a contiguous one (the gradient of a transposed view meets
+        // its partner this way).
+        let plain_b = tensor(&b, [s[0], s[2], s[1], s[3]]);
+        let difference = read(tensor(&a, s).swap_dims(1, 2) - plain_b);
+        let permuted_a = swapped(&a, s, |x, _| x);
+        let expected: Vec<f32> = permuted_a.iter().zip(&b).map(|(x, y)| x - y).collect();
+        assert_eq!(difference, expected, "sub, permuted lhs, shape {s:?}");
+    }
+}
+
+#[test]
+fn broadcasts_and_contiguous_ops_match_plain_loops() {
+    for s in SHAPES {
+        let n = s.iter().product();
+        let (a, b) = (values(n, 3), values(n, 4));
+        let sum = read(tensor(&a, s) + tensor(&b, s));
+        let expected: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+        assert_eq!(sum, expected, "contiguous add, shape {s:?}");
+        // A per-position scale broadcast over a permuted tensor: `[1, d2, 1, d3]`.
+        let scale = values(s[2] * s[3], 5);
+        let scale_t = tensor(&scale, [1, s[2], 1, s[3]]);
+        let scaled = read(tensor(&a, s).swap_dims(1, 2) * scale_t);
+        let expected = swapped(&a, s, |x, [_, _, k, l]| x * scale[k * s[3] + l]);
+        assert_eq!(
+            scaled, expected,
+            "broadcast mul over a permuted tensor, shape {s:?}"
+        );
+    }
+}
+
+#[test]
+fn scalar_and_unary_ops_on_views_match_plain_loops() {
+    for s in SHAPES {
+        let n = s.iter().product();
+        let a = values(n, 6);
+        let scaled = read(tensor(&a, s).swap_dims(1, 2) * 0.125 + 1.0);
+        assert_eq!(
+            scaled,
+            swapped(&a, s, |x, _| x * 0.125 + 1.0),
+            "scalar ops, {s:?}"
+        );
+
+        let exp = read(tensor(&a, s).swap_dims(1, 2).exp());
+        assert_eq!(
+            exp,
+            swapped(&a, s, |x, _| x.exp()),
+            "exp of a permuted view, {s:?}"
+        );
+
+        // A slice that starts past the buffer's first element, then flipped.
+        let half = s[3] / 2;
+        let narrowed = tensor(&a, s).narrow(3, half, s[3] - half).flip([1]);
+        let sigmoid = read(activation::sigmoid(narrowed));
+        let mut expected = Vec::new();
+        for i in 0..s[0] {
+            for j in (0..s[1]).rev() {
+                for k in 0..s[2] {
+                    for l in half..s[3] {
+                        let x = at(&a, s, [i, j, k, l]);
+                        expected.push(1.0 / (1.0 + (-x).exp()));
+                    }
+                }
+            }
+        }
+        assert_eq!(sigmoid.len(), expected.len());
+        for (got, want) in sigmoid.iter().zip(&expected) {
+            assert!(
+                (got - want).abs() <= 1e-6,
+                "sigmoid of a flipped slice: {got} vs {want}"
+            );
+        }
+    }
+}
+
+#[test]
+fn copies_of_permuted_views_hold_the_permuted_values() {
+    for s in SHAPES {
+        let n = s.iter().product();
+        let a = values(n, 7);
+        // Reshaping a permuted view forces the N-dimensional contiguous copy.
+        let merged = tensor(&a, s)
+            .swap_dims(1, 2)
+            .reshape([s[0] * s[2], s[1], s[3], 1]);
+        assert_eq!(read(merged), swapped(&a, s, |x, _| x), "copy, shape {s:?}");
+    }
+}
