@@ -145,3 +145,43 @@ fn copies_of_permuted_views_hold_the_permuted_values() {
         assert_eq!(read(merged), swapped(&a, s, |x, _| x), "copy, shape {s:?}");
     }
 }
+
+#[test]
+fn depthwise_transposed_conv1d_matches_plain_loops() {
+    use burn::tensor::module::conv_transpose1d;
+    use burn::tensor::ops::ConvTransposeOptions;
+    // (batch, channels, length, kernel, padding): the input gradient of the local head's
+    // depthwise Conv1d with "same" padding, small and above the split size.
+    for (batch, channels, length, kernel, padding) in [(2, 3, 9, 3, 1), (8, 96, 50, 17, 8)] {
+        let x = values(batch * channels * length, 8);
+        let w = values(channels * kernel, 9);
+        let x_t = Tensor::<Flex, 3>::from_data(
+            TensorData::new(x.clone(), [batch, channels, length]),
+            &FlexDevice,
+        );
+        let w_t = Tensor::<Flex, 3>::from_data(
+            TensorData::new(w.clone(), [channels, 1, kernel]),
+            &FlexDevice,
+        );
+        let options = ConvTransposeOptions::new([1], [padding], [0], [1], channels);
+        let out = conv_transpose1d(x_t, w_t, None, options);
+        assert_eq!(out.dims(), [batch, channels, length]);
+        let got = out.into_data().to_vec::<f32>().expect("f32 data");
+        let mut expected = vec![0.0f32; batch * channels * length];
+        for row in 0..batch * channels {
+            let c = row % channels;
+            for k in 0..kernel {
+                for i in 0..length {
+                    let Some(o) = (i + k).checked_sub(padding).filter(|&o| o < length) else {
+                        continue;
+                    };
+                    expected[row * length + o] += w[c * kernel + k] * x[row * length + i];
+                }
+            }
+        }
+        assert_eq!(
+            got, expected,
+            "depthwise conv_transpose1d, {batch}×{channels}×{length}"
+        );
+    }
+}

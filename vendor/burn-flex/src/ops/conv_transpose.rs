@@ -269,6 +269,143 @@ fn conv_transpose3d_impl<T: bytemuck::Pod + Clone + Copy + Send + Sync + burn_ba
         .expect("conv_transpose: output dimensions would overflow");
     let mut output = vec![zero; output_size];
 
+    // glit patch: a depthwise transposed convolution along one axis (one input and one output
+    // channel per group: the input gradient of a depthwise Conv1d) runs directly, one
+    // (batch, channel) row per task, instead of a one-element-deep GEMM and a col2im scatter
+    // per row. Each output element receives the same products in the same order (see
+    // `depthwise_rows_f32`), so the result is bit-identical.
+    if dtype == DType::F32
+        && in_channels_per_group == 1
+        && out_channels_per_group == 1
+        && in_spatial == in_w
+        && out_spatial == out_w
+        && k_spatial == kernel_w
+    {
+        depthwise_rows_f32(
+            bytemuck::cast_slice_mut(&mut output),
+            bytemuck::cast_slice(x_data),
+            bytemuck::cast_slice(w_data),
+            DepthwiseRows {
+                groups,
+                in_w,
+                out_w,
+                kernel_w,
+                stride_w,
+                pad_w,
+                dilation_w,
+            },
+        );
+    } else {
+        conv_transpose_columns(
+            &mut output,
+            x_data,
+            w_data,
+            gemm_fn,
+            add_fn,
+            zero,
+            columns_len,
+            [batch_size, groups, in_channels, out_channels],
+            [in_channels_per_group, out_channels_per_group, col_ch],
+            [in_d, in_h, in_w, in_spatial],
+            [out_d, out_h, out_w, out_spatial],
+            [kernel_d, kernel_h, kernel_w, k_spatial],
+            [stride_d, stride_h, stride_w],
+            [pad_d, pad_h, pad_w],
+            [dilation_d, dilation_h, dilation_w],
+        );
+    }
+
+    // Add bias if present
+    if let Some(bias) = bias {
+        let bias = bias.to_contiguous();
+        let bias_data: &[T] = bias.storage();
+        add_bias(
+            &mut output,
+            bias_data,
+            batch_size,
+            out_channels,
+            out_spatial,
+            add_fn,
+        );
+    }
+
+    let out_shape = Shape::from(vec![batch_size, out_channels, out_d, out_h, out_w]);
+    FlexTensor::new(
+        Bytes::from_elems(output),
+        Layout::contiguous(out_shape),
+        dtype,
+    )
+}
+
+/// The dimensions of a depthwise transposed convolution along one axis.
+struct DepthwiseRows {
+    groups: usize,
+    in_w: usize,
+    out_w: usize,
+    kernel_w: usize,
+    stride_w: usize,
+    pad_w: usize,
+    dilation_w: usize,
+}
+
+/// Each `(batch, channel)` row of `output` (zeroed, `[batch * groups, out_w]`) from the same
+/// row of `x` (`[batch * groups, in_w]`) and its channel's kernel in `w` (`[groups, kernel_w]`).
+///
+/// The loops are those of the GEMM + col2im path with one-element GEMMs: for each kernel tap
+/// in order, every input position adds `w * x` to its output position. A one-deep GEMM
+/// computes each product exactly as `w * x`, so the sums are bit-identical.
+fn depthwise_rows_f32(output: &mut [f32], x: &[f32], w: &[f32], dims: DepthwiseRows) {
+    let row = |index: usize, out: &mut [f32]| {
+        let x_row = &x[index * dims.in_w..][..dims.in_w];
+        let w_row = &w[(index % dims.groups) * dims.kernel_w..][..dims.kernel_w];
+        for (kw, &weight) in w_row.iter().enumerate() {
+            let shift = kw * dims.dilation_w;
+            for (iw, &value) in x_row.iter().enumerate() {
+                let ow_raw = iw * dims.stride_w + shift;
+                if ow_raw < dims.pad_w || ow_raw - dims.pad_w >= dims.out_w {
+                    continue;
+                }
+                let ow = ow_raw - dims.pad_w;
+                out[ow] += weight * value;
+            }
+        }
+    };
+    #[cfg(feature = "rayon")]
+    {
+        use rayon::prelude::*;
+        if output.len() >= 32 * 1024 {
+            output
+                .par_chunks_mut(dims.out_w)
+                .enumerate()
+                .for_each(|(index, out)| row(index, out));
+            return;
+        }
+    }
+    for (index, out) in output.chunks_mut(dims.out_w).enumerate() {
+        row(index, out);
+    }
+}
+
+/// The general path: per (batch, group), `columns = W_g^T @ X_g`, scattered into `output` by
+/// col2im.
+#[allow(clippy::too_many_arguments)]
+fn conv_transpose_columns<T: bytemuck::Pod + Clone + Copy + Send + Sync + burn_backend::Element>(
+    output: &mut [T],
+    x_data: &[T],
+    w_data: &[T],
+    gemm_fn: ConvTransposeGemmFn<T>,
+    add_fn: fn(T, T) -> T,
+    zero: T,
+    columns_len: usize,
+    [batch_size, groups, in_channels, out_channels]: [usize; 4],
+    [in_channels_per_group, out_channels_per_group, col_ch]: [usize; 3],
+    [in_d, in_h, in_w, in_spatial]: [usize; 4],
+    [out_d, out_h, out_w, out_spatial]: [usize; 4],
+    [kernel_d, kernel_h, kernel_w, k_spatial]: [usize; 4],
+    [stride_d, stride_h, stride_w]: [usize; 3],
+    [pad_d, pad_h, pad_w]: [usize; 3],
+    [dilation_d, dilation_h, dilation_w]: [usize; 3],
+) {
     // Reuse columns buffer across (batch, group) iterations; GEMM overwrites it fully.
     let mut columns = vec![zero; columns_len];
 
@@ -348,27 +485,6 @@ fn conv_transpose3d_impl<T: bytemuck::Pod + Clone + Copy + Send + Sync + burn_ba
             }
         }
     }
-
-    // Add bias if present
-    if let Some(bias) = bias {
-        let bias = bias.to_contiguous();
-        let bias_data: &[T] = bias.storage();
-        add_bias(
-            &mut output,
-            bias_data,
-            batch_size,
-            out_channels,
-            out_spatial,
-            add_fn,
-        );
-    }
-
-    let out_shape = Shape::from(vec![batch_size, out_channels, out_d, out_h, out_w]);
-    FlexTensor::new(
-        Bytes::from_elems(output),
-        Layout::contiguous(out_shape),
-        dtype,
-    )
 }
 
 // ============================================================================
