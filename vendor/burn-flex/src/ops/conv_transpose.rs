@@ -348,7 +348,8 @@ struct DepthwiseRows {
     dilation_w: usize,
 }
 
-/// Each `(batch, channel)` row of `output` (zeroed, `[batch * groups, out_w]`) from the same
+/// Each `(batch, channel)` row of `output` (zeroed, `[batch * groups, out_w]`, split over the
+/// pool by rows) from the same
 /// row of `x` (`[batch * groups, in_w]`) and its channel's kernel in `w` (`[groups, kernel_w]`).
 ///
 /// The loops are those of the GEMM + col2im path with one-element GEMMs: for each kernel tap
@@ -370,20 +371,14 @@ fn depthwise_rows_f32(output: &mut [f32], x: &[f32], w: &[f32], dims: DepthwiseR
             }
         }
     };
-    #[cfg(feature = "rayon")]
-    {
-        use rayon::prelude::*;
-        if output.len() >= 32 * 1024 {
-            output
-                .par_chunks_mut(dims.out_w)
-                .enumerate()
-                .for_each(|(index, out)| row(index, out));
-            return;
+    if output.is_empty() {
+        return;
+    }
+    super::split_loops::update_rows(output, dims.out_w, |first_row, rows| {
+        for (i, out) in rows.chunks_mut(dims.out_w).enumerate() {
+            row(first_row + i, out);
         }
-    }
-    for (index, out) in output.chunks_mut(dims.out_w).enumerate() {
-        row(index, out);
-    }
+    });
 }
 
 /// The general path: per (batch, group), `columns = W_g^T @ X_g`, scattered into `output` by

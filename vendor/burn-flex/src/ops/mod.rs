@@ -116,7 +116,7 @@ mod qtensor;
 pub mod reduce;
 pub mod repeat_dim;
 pub mod slice;
-mod split_loops;
+pub(crate) mod split_loops;
 pub(crate) mod strided_rows;
 pub mod sort;
 mod transaction;

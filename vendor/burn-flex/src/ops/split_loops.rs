@@ -5,6 +5,9 @@
 //! so a training step used about one core of two. Every element is still computed by the same
 //! expression from the same inputs, so the results are bit-identical to the one-thread loops
 //! whatever the number of threads.
+//!
+//! Everything here rests on [`update_rows`]: a buffer of whole rows, handed out in runs of
+//! rows, one or two per thread.
 
 use alloc::vec::Vec;
 use core::mem::MaybeUninit;
@@ -17,16 +20,41 @@ use rayon::prelude::*;
 #[cfg(feature = "rayon")]
 const SPLIT_MIN: usize = 32 * 1024;
 
-/// Elements per chunk for a loop of `len`, or `None` when the loop should not be split.
-#[cfg(feature = "rayon")]
-fn chunk_len(len: usize) -> Option<usize> {
-    let threads = rayon::current_num_threads();
-    if len < SPLIT_MIN || threads < 2 {
-        return None;
+/// Runs `body(first_row, rows)` over `data` (whole rows of `row_len`), in runs of rows on
+/// the pool when `data` is large, else once over all of it.
+pub(crate) fn update_rows<E, F>(data: &mut [E], row_len: usize, body: F)
+where
+    E: Send,
+    F: Fn(usize, &mut [E]) + Sync + Send,
+{
+    #[cfg(feature = "rayon")]
+    {
+        let threads = rayon::current_num_threads();
+        if data.len() >= SPLIT_MIN && threads > 1 && row_len > 0 {
+            // Two runs per thread even out a thread that starts late.
+            let rows_per_run = (data.len() / row_len).div_ceil(threads * 2).max(1);
+            data.par_chunks_mut(rows_per_run * row_len)
+                .enumerate()
+                .for_each(|(run, rows)| body(run * rows_per_run, rows));
+            return;
+        }
     }
-    // Two chunks per thread evens out a thread that starts late; a multiple of 64 elements
-    // keeps every chunk but the last aligned to whole cache lines and SIMD vectors.
-    Some(len.div_ceil(threads * 2).next_multiple_of(64))
+    body(0, data)
+}
+
+/// A new vector of `len` elements (whole rows of `row_len`), `fill(first_row, slots)` writing
+/// every slot it is given.
+pub(crate) fn collect_rows<R, F>(len: usize, row_len: usize, fill: F) -> Vec<R>
+where
+    R: Send,
+    F: Fn(usize, &mut [MaybeUninit<R>]) + Sync + Send,
+{
+    let mut out = Vec::with_capacity(len);
+    update_rows(&mut out.spare_capacity_mut()[..len], row_len, fill);
+    // SAFETY: `update_rows` handed every one of the first `len` slots to `fill`, which writes
+    // every slot it is given.
+    unsafe { out.set_len(len) };
+    out
 }
 
 /// Runs `body` over `data`, in chunks on the pool when `data` is large.
@@ -35,12 +63,7 @@ where
     E: Send,
     F: Fn(&mut [E]) + Sync + Send,
 {
-    #[cfg(feature = "rayon")]
-    if let Some(chunk) = chunk_len(data.len()) {
-        data.par_chunks_mut(chunk).for_each(body);
-        return;
-    }
-    body(data)
+    update_rows(data, 1, |_, chunk| body(chunk))
 }
 
 /// Runs `body` over matching chunks of `dst` and `src` (of equal length).
@@ -51,14 +74,9 @@ where
     F: Fn(&mut [E], &[R]) + Sync + Send,
 {
     debug_assert_eq!(dst.len(), src.len());
-    #[cfg(feature = "rayon")]
-    if let Some(chunk) = chunk_len(dst.len()) {
-        dst.par_chunks_mut(chunk)
-            .zip(src.par_chunks(chunk))
-            .for_each(|(d, s)| body(d, s));
-        return;
-    }
-    body(dst, src)
+    update_rows(dst, 1, |first, chunk| {
+        body(chunk, &src[first..first + chunk.len()])
+    })
 }
 
 /// `src.map(op)` collected into a new vector.
@@ -68,17 +86,11 @@ where
     R: Send,
     F: Fn(E) -> R + Sync + Send,
 {
-    let len = src.len();
-    let mut out = Vec::with_capacity(len);
-    let body = |dst: &mut [MaybeUninit<R>], src: &[E]| {
-        for (d, &s) in dst.iter_mut().zip(src) {
-            d.write(op(s));
+    collect_rows(src.len(), 1, |first, slots| {
+        for (slot, &s) in slots.iter_mut().zip(&src[first..]) {
+            slot.write(op(s));
         }
-    };
-    fill(&mut out.spare_capacity_mut()[..len], src, body);
-    // SAFETY: `fill` wrote every one of the first `len` slots.
-    unsafe { out.set_len(len) };
-    out
+    })
 }
 
 /// `lhs.zip(rhs).map(op)` collected into a new vector (`rhs` as long as `lhs`).
@@ -89,36 +101,9 @@ where
     F: Fn(E, E) -> R + Sync + Send,
 {
     assert_eq!(lhs.len(), rhs.len(), "map2: operands of different lengths");
-    let len = lhs.len();
-    let mut out = Vec::with_capacity(len);
-    let slots = &mut out.spare_capacity_mut()[..len];
-    #[cfg(feature = "rayon")]
-    if let Some(chunk) = chunk_len(len) {
-        slots
-            .par_chunks_mut(chunk)
-            .zip(lhs.par_chunks(chunk).zip(rhs.par_chunks(chunk)))
-            .for_each(|(d, (l, r))| write2(d, l, r, &op));
-        // SAFETY: every chunk of the first `len` slots was written.
-        unsafe { out.set_len(len) };
-        return out;
-    }
-    write2(slots, lhs, rhs, &op);
-    // SAFETY: `write2` wrote every one of the first `len` slots.
-    unsafe { out.set_len(len) };
-    out
-}
-
-fn write2<E: Copy, R, F: Fn(E, E) -> R>(dst: &mut [MaybeUninit<R>], lhs: &[E], rhs: &[E], op: &F) {
-    for ((d, &l), &r) in dst.iter_mut().zip(lhs).zip(rhs) {
-        d.write(op(l, r));
-    }
-}
-
-fn fill<E, R, F>(dst: &mut [MaybeUninit<R>], src: &[E], body: F)
-where
-    E: Sync,
-    R: Send,
-    F: Fn(&mut [MaybeUninit<R>], &[E]) + Sync + Send,
-{
-    update_with(dst, src, body)
+    collect_rows(lhs.len(), 1, |first, slots| {
+        for ((slot, &l), &r) in slots.iter_mut().zip(&lhs[first..]).zip(&rhs[first..]) {
+            slot.write(op(l, r));
+        }
+    })
 }

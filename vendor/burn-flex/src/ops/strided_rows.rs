@@ -1,23 +1,18 @@
-//! Binary element-wise operations on two arbitrarily strided operands, walked as rows of the
-//! innermost dimension (a glit patch, see `PATCHED.md`).
+//! Element-wise operations on arbitrarily strided views, walked as rows of the innermost
+//! dimension (a glit patch, see `PATCHED.md`).
 //!
-//! Upstream's fallback computed both offsets of every element with `StridedIter`, which
+//! Upstream's fallbacks computed the offset of every element with `StridedIter`, which
 //! dominated the profile of a transformer's backward pass: the gradients of transposed views
-//! (attention heads, a convolution's channel axis) meet their partners here. Walking rows
-//! computes the offsets once per row, and a row whose operands are contiguous or broadcast
-//! (stride 1 or 0) becomes a loop the compiler vectorises.
+//! (attention heads, a convolution's channel axis) meet their partners here, and permuted
+//! heads are copied to contiguous form here. Walking rows computes the offsets once per row,
+//! and a row that is contiguous or broadcast (stride 1 or 0) becomes a loop the compiler
+//! vectorises. The rows are split over the pool by `split_loops`.
 
 use alloc::vec::Vec;
 use core::mem::MaybeUninit;
 
-#[cfg(feature = "rayon")]
-use rayon::prelude::*;
-
+use super::split_loops;
 use crate::layout::Layout;
-
-/// Rows per task below which the walk stays on the calling thread.
-#[cfg(feature = "rayon")]
-const SPLIT_MIN_ELEMENTS: usize = 32 * 1024;
 
 /// `op(lhs[i], rhs[i])` for every logical index `i` of two same-shaped layouts, in row-major
 /// order, into a new contiguous vector.
@@ -33,125 +28,46 @@ where
     R: Send,
     F: Fn(E, E) -> R + Sync + Send,
 {
-    let shape = lhs_layout.shape();
     debug_assert_eq!(
-        shape,
+        lhs_layout.shape(),
         rhs_layout.shape(),
-        "strided_rows::map2: shapes differ"
+        "map2: shapes differ"
     );
-    let len = lhs_layout.num_elements();
-    let mut out = Vec::with_capacity(len);
-    if len == 0 {
-        return out;
+    let shape: &[usize] = lhs_layout.shape();
+    let l = Rows::new(
+        shape,
+        lhs_layout.strides(),
+        lhs_layout.start_offset() as isize,
+    );
+    let r = Rows::new(
+        shape,
+        rhs_layout.strides(),
+        rhs_layout.start_offset() as isize,
+    );
+    if l.len() == 0 {
+        return Vec::new();
     }
-    let walk = RowWalk::new(lhs_layout, rhs_layout);
-    let slots = &mut out.spare_capacity_mut()[..len];
-
-    #[cfg(feature = "rayon")]
-    {
-        let threads = rayon::current_num_threads();
-        if len >= SPLIT_MIN_ELEMENTS && threads > 1 {
-            let rows_per_task = walk.rows.div_ceil(threads * 2).max(1);
-            slots
-                .par_chunks_mut(rows_per_task * walk.row_len)
-                .enumerate()
-                .for_each(|(task, dst)| walk.fill(task * rows_per_task, dst, lhs, rhs, &op));
-            // SAFETY: the chunks cover all `len` slots and `fill` writes every slot it is given.
-            unsafe { out.set_len(len) };
-            return out;
-        }
-    }
-    walk.fill(0, slots, lhs, rhs, &op);
-    // SAFETY: `fill` wrote every one of the `len` slots.
-    unsafe { out.set_len(len) };
-    out
-}
-
-/// The row structure shared by both operands: the outer shape, and each operand's offset
-/// and strides.
-struct RowWalk<'a> {
-    outer_shape: &'a [usize],
-    lhs_outer_strides: &'a [isize],
-    rhs_outer_strides: &'a [isize],
-    lhs_start: isize,
-    rhs_start: isize,
-    lhs_step: isize,
-    rhs_step: isize,
-    row_len: usize,
-    rows: usize,
-}
-
-impl<'a> RowWalk<'a> {
-    fn new(lhs: &'a Layout, rhs: &'a Layout) -> Self {
-        let shape: &[usize] = lhs.shape();
-        let dims = shape.len();
-        let (row_len, outer) = if dims == 0 {
-            (1, 0)
-        } else {
-            (shape[dims - 1], dims - 1)
-        };
-        let step = |layout: &Layout| {
-            if dims == 0 {
-                0
-            } else {
-                layout.strides()[dims - 1]
-            }
-        };
-        RowWalk {
-            outer_shape: &shape[..outer],
-            lhs_outer_strides: &lhs.strides()[..outer],
-            rhs_outer_strides: &rhs.strides()[..outer],
-            lhs_start: lhs.start_offset() as isize,
-            rhs_start: rhs.start_offset() as isize,
-            lhs_step: step(lhs),
-            rhs_step: step(rhs),
-            row_len,
-            rows: shape[..outer].iter().product(),
-        }
-    }
-
-    /// Both operands' offsets of the first element of `row`.
-    fn row_offsets(&self, row: usize) -> (isize, isize) {
-        let (mut lhs, mut rhs) = (self.lhs_start, self.rhs_start);
-        let mut rest = row;
-        for d in (0..self.outer_shape.len()).rev() {
-            let index = (rest % self.outer_shape[d]) as isize;
-            rest /= self.outer_shape[d];
-            lhs += index * self.lhs_outer_strides[d];
-            rhs += index * self.rhs_outer_strides[d];
-        }
-        (lhs, rhs)
-    }
-
-    /// Writes the rows from `first_row` on into `dst` (a whole number of rows).
-    fn fill<E: Copy, R, F: Fn(E, E) -> R>(
-        &self,
-        first_row: usize,
-        dst: &mut [MaybeUninit<R>],
-        lhs: &[E],
-        rhs: &[E],
-        op: &F,
-    ) {
-        let n = self.row_len;
-        for (i, row) in dst.chunks_mut(n).enumerate() {
-            let (l0, r0) = self.row_offsets(first_row + i);
-            match (self.lhs_step, self.rhs_step) {
+    split_loops::collect_rows(l.len(), l.row_len, |first_row, slots| {
+        for (i, row) in slots.chunks_mut(l.row_len).enumerate() {
+            let (l0, r0) = (l.start(first_row + i), r.start(first_row + i));
+            let n = row.len();
+            match (l.step, r.step) {
                 (1, 1) => {
-                    let (l, r) = (&lhs[l0 as usize..][..n], &rhs[r0 as usize..][..n]);
-                    for ((d, &a), &b) in row.iter_mut().zip(l).zip(r) {
-                        d.write(op(a, b));
+                    let (a, b) = (&lhs[l0 as usize..][..n], &rhs[r0 as usize..][..n]);
+                    for ((d, &x), &y) in row.iter_mut().zip(a).zip(b) {
+                        d.write(op(x, y));
                     }
                 }
                 (1, 0) => {
-                    let (l, b) = (&lhs[l0 as usize..][..n], rhs[r0 as usize]);
-                    for (d, &a) in row.iter_mut().zip(l) {
-                        d.write(op(a, b));
+                    let (a, y) = (&lhs[l0 as usize..][..n], rhs[r0 as usize]);
+                    for (d, &x) in row.iter_mut().zip(a) {
+                        d.write(op(x, y));
                     }
                 }
                 (0, 1) => {
-                    let (a, r) = (lhs[l0 as usize], &rhs[r0 as usize..][..n]);
-                    for (d, &b) in row.iter_mut().zip(r) {
-                        d.write(op(a, b));
+                    let (x, b) = (lhs[l0 as usize], &rhs[r0 as usize..][..n]);
+                    for (d, &y) in row.iter_mut().zip(b) {
+                        d.write(op(x, y));
                     }
                 }
                 (ls, rs) => {
@@ -162,12 +78,11 @@ impl<'a> RowWalk<'a> {
                 }
             }
         }
-    }
+    })
 }
 
 /// The elements of a strided view (`shape`, `strides`, `start`) of `src`, in row-major
-/// order: rows of the innermost dimension, copied whole when they are contiguous, and split
-/// over the pool for large views.
+/// order: rows of the innermost dimension, copied whole when they are contiguous.
 pub(crate) fn gather<E>(src: &[E], start: isize, shape: &[usize], strides: &[isize]) -> Vec<E>
 where
     E: Copy + Send + Sync,
@@ -188,59 +103,72 @@ where
     R: Send,
     F: Fn(E) -> R + Sync + Send,
 {
-    let len: usize = shape.iter().product();
-    let mut out = Vec::with_capacity(len);
-    if len == 0 {
-        return out;
+    let view = Rows::new(shape, strides, start);
+    if view.len() == 0 {
+        return Vec::new();
     }
-    let dims = shape.len();
-    let (row_len, step) = if dims == 0 {
-        (1, 0)
+    split_loops::collect_rows(view.len(), view.row_len, |first_row, slots| {
+        for (i, row) in slots.chunks_mut(view.row_len).enumerate() {
+            let r0 = view.start(first_row + i);
+            fill_row(row, src, r0, view.step, &op);
+        }
+    })
+}
+
+/// One row: `op` of `src[r0 + j * step]` for each slot `j`.
+fn fill_row<E: Copy, R, F: Fn(E) -> R>(
+    row: &mut [MaybeUninit<R>],
+    src: &[E],
+    r0: isize,
+    step: isize,
+    op: &F,
+) {
+    if step == 1 {
+        let n = row.len();
+        for (d, &s) in row.iter_mut().zip(&src[r0 as usize..][..n]) {
+            d.write(op(s));
+        }
     } else {
-        (shape[dims - 1], strides[dims - 1])
-    };
-    let outer = dims.saturating_sub(1);
-    let (outer_shape, outer_strides) = (&shape[..outer], &strides[..outer]);
-    let row_start = |row: usize| {
-        let (mut offset, mut rest) = (start, row);
-        for d in (0..outer).rev() {
-            offset += (rest % outer_shape[d]) as isize * outer_strides[d];
-            rest /= outer_shape[d];
+        for (j, d) in row.iter_mut().enumerate() {
+            d.write(op(src[(r0 + j as isize * step) as usize]));
+        }
+    }
+}
+
+/// A strided view seen as rows of its innermost dimension.
+struct Rows<'a> {
+    outer_shape: &'a [usize],
+    outer_strides: &'a [isize],
+    start: isize,
+    /// The innermost stride.
+    step: isize,
+    row_len: usize,
+}
+
+impl<'a> Rows<'a> {
+    fn new(shape: &'a [usize], strides: &'a [isize], start: isize) -> Self {
+        let outer = shape.len().saturating_sub(1);
+        Rows {
+            outer_shape: &shape[..outer],
+            outer_strides: &strides[..outer],
+            start,
+            step: strides.get(outer).copied().unwrap_or(0),
+            row_len: shape.get(outer).copied().unwrap_or(1),
+        }
+    }
+
+    /// The number of elements.
+    fn len(&self) -> usize {
+        self.outer_shape.iter().product::<usize>() * self.row_len
+    }
+
+    /// The offset of the first element of `row`.
+    fn start(&self, row: usize) -> isize {
+        let (mut offset, mut rest) = (self.start, row);
+        for d in (0..self.outer_shape.len()).rev() {
+            offset += (rest % self.outer_shape[d]) as isize * self.outer_strides[d];
+            rest /= self.outer_shape[d];
         }
         offset
-    };
-    let fill = |first_row: usize, dst: &mut [MaybeUninit<R>]| {
-        for (i, row) in dst.chunks_mut(row_len).enumerate() {
-            let r0 = row_start(first_row + i);
-            if step == 1 {
-                for (d, &s) in row.iter_mut().zip(&src[r0 as usize..][..row_len]) {
-                    d.write(op(s));
-                }
-            } else {
-                for (j, d) in row.iter_mut().enumerate() {
-                    d.write(op(src[(r0 + j as isize * step) as usize]));
-                }
-            }
-        }
-    };
-    let slots = &mut out.spare_capacity_mut()[..len];
-    #[cfg(feature = "rayon")]
-    {
-        let threads = rayon::current_num_threads();
-        if len >= SPLIT_MIN_ELEMENTS && threads > 1 {
-            let rows = len / row_len;
-            let rows_per_task = rows.div_ceil(threads * 2).max(1);
-            slots
-                .par_chunks_mut(rows_per_task * row_len)
-                .enumerate()
-                .for_each(|(task, dst)| fill(task * rows_per_task, dst));
-            // SAFETY: the chunks cover all `len` slots and `fill` writes every slot it is given.
-            unsafe { out.set_len(len) };
-            return out;
-        }
     }
-    fill(0, slots);
-    // SAFETY: `fill` wrote every one of the `len` slots.
-    unsafe { out.set_len(len) };
-    out
 }
