@@ -16,7 +16,7 @@ use num_traits::Float;
 use num_traits::ToPrimitive;
 
 use crate::ops::binary::binary_op;
-use crate::ops::unary::unary_op;
+use crate::ops::unary::{F32_BLOCK, map_f32_blocks, unary_op};
 use crate::{Flex, FlexTensor, Layout};
 
 impl ActivationOps<Flex> for Flex {
@@ -58,6 +58,10 @@ impl ActivationOps<Flex> for Flex {
 
     fn gelu(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
         // 0.5 * x * (1 + erf(x / sqrt(2)))
+        // glit patch: f32 through the lane-wise erf, bit-identical (see `erf_lanes`).
+        if tensor.dtype() == DType::F32 {
+            return map_f32_blocks(tensor, gelu_f32_block);
+        }
         use crate::ops::unary::{erf_f32, erf_f64};
         let sqrt2_f32: f32 = core::f32::consts::SQRT_2;
         let sqrt2_f64: f64 = core::f64::consts::SQRT_2;
@@ -70,6 +74,11 @@ impl ActivationOps<Flex> for Flex {
 
     fn gelu_backward(x: FloatTensor<Flex>, grad: FloatTensor<Flex>) -> FloatTensor<Flex> {
         // d/dx[gelu(x)] = 0.5 * (1 + erf(x/sqrt(2))) + x * (1/sqrt(2*pi)) * exp(-x^2/2)
+        // glit patch: contiguous f32 operands of one shape through the lane-wise erf,
+        // bit-identical (see `erf_lanes`).
+        if let Some(gradient) = gelu_backward_f32(&x, &grad) {
+            return gradient;
+        }
         use crate::ops::unary::{erf_f32, erf_f64};
         let sqrt2_f32: f32 = core::f32::consts::SQRT_2;
         let sqrt2_f64: f64 = core::f64::consts::SQRT_2;
@@ -177,6 +186,80 @@ fn sigmoid_f64(x: f64) -> f64 {
         let e = x.exp();
         e / (1.0 + e)
     }
+}
+
+// ============================================================================
+// GELU on f32 blocks (glit patch)
+// ============================================================================
+//
+// The same expressions as the per-element closures in `gelu` and `gelu_backward`, with
+// `erf_f32` and `exp` computed for a whole block at once by `erf_lanes::erff_in_place` and
+// `exp_lanes::expf_in_place`, so the results are bit-identical.
+
+/// GELU of one block of at most [`F32_BLOCK`] values.
+fn gelu_f32_block(x: &[f32], out: &mut [f32]) {
+    let mut erf = [0.0f32; F32_BLOCK];
+    let erf = &mut erf[..x.len()];
+    for (e, &x) in erf.iter_mut().zip(x) {
+        *e = x / core::f32::consts::SQRT_2;
+    }
+    crate::ops::erf_lanes::erff_in_place(erf);
+    for ((out, &x), &e) in out.iter_mut().zip(x).zip(erf.iter()) {
+        *out = 0.5 * x * (1.0 + e);
+    }
+}
+
+/// GELU's input gradient for contiguous f32 `x` and `grad` of one shape; `None` for any other
+/// operands, which take the general path.
+fn gelu_backward_f32(x: &FlexTensor, grad: &FlexTensor) -> Option<FlexTensor> {
+    if x.dtype() != DType::F32 || grad.dtype() != DType::F32 {
+        return None;
+    }
+    if x.layout().shape() != grad.layout().shape() {
+        return None;
+    }
+    let xs: &[f32] = x.as_slice()?;
+    let grads: &[f32] = grad.as_slice()?;
+    let inv_sqrt_2pi: f32 = 1.0 / (2.0 * core::f32::consts::PI).sqrt();
+    let mut out = vec![0.0f32; xs.len()];
+    crate::ops::split_loops::update_rows(&mut out, 1, |first, out| {
+        let xs = &xs[first..first + out.len()];
+        let grads = &grads[first..first + out.len()];
+        for ((out, xs), grads) in out
+            .chunks_mut(F32_BLOCK)
+            .zip(xs.chunks(F32_BLOCK))
+            .zip(grads.chunks(F32_BLOCK))
+        {
+            let mut erf = [0.0f32; F32_BLOCK];
+            let erf = &mut erf[..xs.len()];
+            for (e, &x) in erf.iter_mut().zip(xs) {
+                *e = x / core::f32::consts::SQRT_2;
+            }
+            crate::ops::erf_lanes::erff_in_place(erf);
+            let mut gauss = [0.0f32; F32_BLOCK];
+            let gauss = &mut gauss[..xs.len()];
+            for (e, &x) in gauss.iter_mut().zip(xs) {
+                *e = -0.5 * x * x;
+            }
+            crate::ops::exp_lanes::expf_in_place(gauss);
+            for ((((out, &x), &g), &e), &gauss) in out
+                .iter_mut()
+                .zip(xs)
+                .zip(grads)
+                .zip(erf.iter())
+                .zip(gauss.iter())
+            {
+                let cdf = 0.5 * (1.0 + e);
+                let pdf = inv_sqrt_2pi * gauss;
+                *out = g * (cdf + x * pdf);
+            }
+        }
+    });
+    Some(FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::contiguous(x.layout().shape().clone()),
+        DType::F32,
+    ))
 }
 
 // ============================================================================
@@ -367,13 +450,14 @@ fn softmax_row_f32_simd<S: macerator::Simd>(input: &[f32], output: &mut [f32]) {
     }
 
     // Pass 2: compute exp(x - max), store in output, accumulate sum.
-    // Scalar exp (no SIMD exp in macerator). This pass is the one that
-    // actually does memory reads + writes on the whole row, so scalar
-    // here still lands us at memory bandwidth.
+    // glit patch: the exponentials through the lane-wise `expf` (see `exp_lanes`), then
+    // summed in the same order as before, so every bit is as upstream's.
+    for (out, &x) in output.iter_mut().zip(input) {
+        *out = x - max_val;
+    }
+    crate::ops::exp_lanes::expf_in_place(output);
     let mut sum = 0.0f32;
-    for idx in 0..len {
-        let e = (input[idx] - max_val).exp();
-        output[idx] = e;
+    for &e in output.iter() {
         sum += e;
     }
 

@@ -130,6 +130,14 @@ where
 
 /// Exponential: e^x
 pub fn exp(tensor: FlexTensor) -> FlexTensor {
+    // glit patch: f32 values go through the lane-wise `expf`, bit-identical to `f32::exp`
+    // (see `exp_lanes`).
+    if tensor.dtype() == DType::F32 {
+        return map_f32_blocks(tensor, |x, out| {
+            out.copy_from_slice(x);
+            crate::ops::exp_lanes::expf_in_place(out);
+        });
+    }
     unary_op(tensor, |x| x.exp(), |x| x.exp())
 }
 
@@ -308,7 +316,59 @@ pub fn trunc(tensor: FlexTensor) -> FlexTensor {
 
 /// Error function
 pub fn erf(tensor: FlexTensor) -> FlexTensor {
+    // glit patch: f32 values go through the lane-wise `erff`, bit-identical to `erf_f32`
+    // (see `erf_lanes`).
+    if tensor.dtype() == DType::F32 {
+        return map_f32_blocks(tensor, |x, out| {
+            out.copy_from_slice(x);
+            crate::ops::erf_lanes::erff_in_place(out);
+        });
+    }
     unary_op(tensor, erf_f32, erf_f64)
+}
+
+/// Values per block handed to [`map_f32_blocks`]'s `op`.
+pub(crate) const F32_BLOCK: usize = 256;
+
+/// glit patch: a new contiguous tensor whose values are `op(x, out)` over blocks of at most
+/// [`F32_BLOCK`] values of the f32 `tensor`, blocks split over the pool. The work happens in
+/// place when the tensor is unique and contiguous. For kernels that work on slices (see
+/// `erf_lanes`) rather than one value at a time.
+pub(crate) fn map_f32_blocks<Op>(mut tensor: FlexTensor, op: Op) -> FlexTensor
+where
+    Op: Fn(&[f32], &mut [f32]) + Sync + Send,
+{
+    debug_assert_eq!(tensor.dtype(), DType::F32);
+    let n = tensor.layout().num_elements();
+    let by_blocks = |x: &[f32], out: &mut [f32]| {
+        for (x, out) in x.chunks(F32_BLOCK).zip(out.chunks_mut(F32_BLOCK)) {
+            op(x, out)
+        }
+    };
+    if tensor.is_unique() && tensor.layout().is_contiguous() && tensor.layout().start_offset() == 0
+    {
+        let values: &mut [f32] = &mut tensor.storage_mut()[..n];
+        crate::ops::split_loops::update(values, |chunk| {
+            for block in chunk.chunks_mut(F32_BLOCK) {
+                let mut x = [0.0f32; F32_BLOCK];
+                let x = &mut x[..block.len()];
+                x.copy_from_slice(block);
+                op(x, block)
+            }
+        });
+        return tensor;
+    }
+    let tensor = tensor.to_contiguous();
+    let src: &[f32] = tensor
+        .as_slice()
+        .expect("map_f32_blocks: to_contiguous gives a contiguous f32 tensor");
+    let mut out = alloc::vec![0.0f32; n];
+    crate::ops::split_loops::update_with(&mut out, src, |out, x| by_blocks(x, out));
+    FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::contiguous(tensor.layout().shape().clone()),
+        DType::F32,
+    )
 }
 
 // ============================================================================
