@@ -5,6 +5,7 @@ mod cli;
 mod cost;
 mod course;
 mod cpu_kernels;
+mod cpu_math;
 mod data;
 mod data_parallel;
 mod faults;
