@@ -1,6 +1,6 @@
 //! The patched CPU backend's lane-wise `erf` and `exp` (vendor/burn-flex/src/ops/erf_lanes.rs
 //! and exp_lanes.rs) against the scalar functions they replace: `libm::erff` and `f32::exp`,
-//! bit for bit. The same holds for GELU, GELU's gradient and softmax, which use them. A spread
+//! bit for bit. The same holds for GELU, GELU's gradient, sigmoid and softmax, which use them. A spread
 //! of inputs over every exponent runs with the tests; the ignored
 //! `*_on_every_f32` tests check all 2^32 inputs (`cargo test on_every_f32 -- --ignored`, about two
 //! minutes).
@@ -157,6 +157,22 @@ fn gelu_gradient_matches_the_scalar_formula() {
             "gelu'({x:e}) at {i}: {g:e}, want {want:e}"
         );
     }
+}
+
+#[test]
+fn sigmoid_matches_the_scalar_formula() {
+    let mut values = activations(4 * 4099);
+    values.extend(edge_values());
+    let sigmoid_scalar = |x: f32| {
+        if x >= 0.0 {
+            1.0 / (1.0 + (-x).exp())
+        } else {
+            let e = x.exp();
+            e / (1.0 + e)
+        }
+    };
+    let got = on_tensor(&values, activation::sigmoid);
+    assert_same_bits("sigmoid", &values, &got, sigmoid_scalar);
 }
 
 #[test]

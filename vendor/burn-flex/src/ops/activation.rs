@@ -102,6 +102,10 @@ impl ActivationOps<Flex> for Flex {
     }
 
     fn sigmoid(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
+        // glit patch: f32 through the lane-wise exp, bit-identical (see `exp_lanes`).
+        if tensor.dtype() == DType::F32 {
+            return map_f32_blocks(tensor, sigmoid_f32_block);
+        }
         unary_op(tensor, sigmoid_f32, sigmoid_f64)
     }
 
@@ -192,9 +196,25 @@ fn sigmoid_f64(x: f64) -> f64 {
 // GELU on f32 blocks (glit patch)
 // ============================================================================
 //
-// The same expressions as the per-element closures in `gelu` and `gelu_backward`, with
+// The same expressions as the per-element closures in `gelu`, `gelu_backward` and `sigmoid`, with
 // `erf_f32` and `exp` computed for a whole block at once by `erf_lanes::erff_in_place` and
 // `exp_lanes::expf_in_place`, so the results are bit-identical.
+
+/// `sigmoid_f32` of one block of at most [`F32_BLOCK`] values.
+fn sigmoid_f32_block(x: &[f32], out: &mut [f32]) {
+    for (out, &x) in out.iter_mut().zip(x) {
+        *out = if x >= 0.0 { -x } else { x };
+    }
+    crate::ops::exp_lanes::expf_in_place(out);
+    for (out, &x) in out.iter_mut().zip(x) {
+        let e = *out;
+        *out = if x >= 0.0 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+    }
+}
 
 /// GELU of one block of at most [`F32_BLOCK`] values.
 fn gelu_f32_block(x: &[f32], out: &mut [f32]) {
