@@ -1,22 +1,39 @@
 //! `f32::exp` over whole slices, lane by lane and bit for bit (a glit patch, see
 //! `PATCHED.md`).
 //!
-//! On x86-64 Linux, `f32::exp` is glibc's `expf`, which on a CPU with AVX2 and FMA is
-//! `__expf_fma`: Szabolcs Nagy's algorithm (ARM optimized-routines, in glibc since 2.27)
-//! compiled with fused multiply-adds. One call per element kept softmax and GELU's gradient at
-//! a tenth of a training step. Here the same double-precision steps, with the fused
-//! multiply-adds where `__expf_fma` has them, the same constants and the same 32-entry table,
-//! run eight lanes at once; a block holding an argument with `|x| >= 88`, an infinity or NaN
-//! still goes to `f32::exp`. The result is bit-identical to `f32::exp` on every input; glit checks that over
-//! all 2^32 inputs (`cpu_kernels.rs`). Without AVX2 and FMA (where glibc takes another
-//! variant), or off x86-64, every value goes to `f32::exp` itself.
+//! On x86-64 Linux with glibc, `f32::exp` is glibc's `expf`, which on a CPU with AVX2 and FMA
+//! is `__expf_fma`: Szabolcs Nagy's algorithm (ARM optimized-routines, in glibc since 2.27)
+//! compiled with fused multiply-adds. One call per element kept softmax and GELU's gradient
+//! at a tenth of a training step. Here the same double-precision steps, with the fused
+//! multiply-adds where `__expf_fma` has them, the same constants and the same 32-entry
+//! table, run eight lanes at once; a block holding an argument with `|x| >= 88`, an infinity
+//! or NaN still goes to `f32::exp`. The result is bit-identical to `f32::exp` on every input;
+//! glit checks that over all 2^32 inputs (`tests/integration/cpu_math.rs`). Without AVX2 and
+//! FMA (where glibc takes another variant), and on any other platform or C library, every
+//! value goes to `f32::exp` itself.
+
+// Elsewhere only the fallback loop is compiled in.
+#![cfg_attr(
+    not(all(
+        feature = "std",
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu"
+    )),
+    allow(dead_code)
+)]
 
 /// Values per pass.
 const BLOCK: usize = 64;
 
 /// Replaces every `x` in `values` by `x.exp()`, bit for bit.
 pub(crate) fn expf_in_place(values: &mut [f32]) {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    #[cfg(all(
+        feature = "std",
+        target_arch = "x86_64",
+        target_os = "linux",
+        target_env = "gnu"
+    ))]
     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has just been found to support AVX2 and FMA.
         unsafe { expf_in_place_fma(values) };
@@ -30,7 +47,12 @@ pub(crate) fn expf_in_place(values: &mut [f32]) {
 /// The lane-wise path, compiled for AVX2 with fused multiply-adds. A block holding any
 /// argument the lanes do not cover goes to `f32::exp` whole, which gives the same bits for
 /// the others.
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[cfg(all(
+    feature = "std",
+    target_arch = "x86_64",
+    target_os = "linux",
+    target_env = "gnu"
+))]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn expf_in_place_fma(values: &mut [f32]) {
     for block in values.chunks_mut(BLOCK) {
