@@ -193,7 +193,7 @@ fn sigmoid_f64(x: f64) -> f64 {
 }
 
 // ============================================================================
-// GELU on f32 blocks (glit patch)
+// GELU and sigmoid on f32 blocks (glit patch)
 // ============================================================================
 //
 // The same expressions as the per-element closures in `gelu`, `gelu_backward` and `sigmoid`, with
@@ -219,14 +219,21 @@ fn sigmoid_f32_block(x: &[f32], out: &mut [f32]) {
 /// GELU of one block of at most [`F32_BLOCK`] values.
 fn gelu_f32_block(x: &[f32], out: &mut [f32]) {
     let mut erf = [0.0f32; F32_BLOCK];
+    let erf = erf_of_x_over_sqrt2(x, &mut erf);
+    for ((out, &x), &e) in out.iter_mut().zip(x).zip(erf.iter()) {
+        *out = 0.5 * x * (1.0 + e);
+    }
+}
+
+/// `erf_f32(x / sqrt(2))` for a block of at most [`F32_BLOCK`] values, written to the front
+/// of `erf`, which it returns: the term GELU and its gradient share.
+fn erf_of_x_over_sqrt2<'a>(x: &[f32], erf: &'a mut [f32; F32_BLOCK]) -> &'a [f32] {
     let erf = &mut erf[..x.len()];
     for (e, &x) in erf.iter_mut().zip(x) {
         *e = x / core::f32::consts::SQRT_2;
     }
     crate::ops::erf_lanes::erff_in_place(erf);
-    for ((out, &x), &e) in out.iter_mut().zip(x).zip(erf.iter()) {
-        *out = 0.5 * x * (1.0 + e);
-    }
+    erf
 }
 
 /// GELU's input gradient for contiguous f32 `x` and `grad` of one shape; `None` for any other
@@ -251,11 +258,7 @@ fn gelu_backward_f32(x: &FlexTensor, grad: &FlexTensor) -> Option<FlexTensor> {
             .zip(grads.chunks(F32_BLOCK))
         {
             let mut erf = [0.0f32; F32_BLOCK];
-            let erf = &mut erf[..xs.len()];
-            for (e, &x) in erf.iter_mut().zip(xs) {
-                *e = x / core::f32::consts::SQRT_2;
-            }
-            crate::ops::erf_lanes::erff_in_place(erf);
+            let erf = erf_of_x_over_sqrt2(xs, &mut erf);
             let mut gauss = [0.0f32; F32_BLOCK];
             let gauss = &mut gauss[..xs.len()];
             for (e, &x) in gauss.iter_mut().zip(xs) {
