@@ -252,7 +252,15 @@ impl FlexTensor {
     pub fn empty(shape: Shape, dtype: DType) -> Self {
         let num_elements = shape.num_elements();
         let elem_size = dtype_size(dtype);
-        let bytes = Bytes::from_bytes_vec(alloc::vec![0u8; num_elements * elem_size]);
+        // glit patch: a zeroed vector of an element as wide as the dtype's, so its
+        // alignment suits the dtype as it is. `Bytes::from_bytes_vec` of a `Vec<u8>` reports
+        // alignment 1 and so copies the whole (zeroed) buffer once more into a 16-aligned one.
+        let bytes = match elem_size {
+            2 => Bytes::from_elems(alloc::vec![0u16; num_elements]),
+            4 => Bytes::from_elems(alloc::vec![0u32; num_elements]),
+            8 => Bytes::from_elems(alloc::vec![0u64; num_elements]),
+            _ => Bytes::from_bytes_vec(alloc::vec![0u8; num_elements * elem_size]),
+        };
         let layout = Layout::contiguous(shape);
         Self {
             data: Arc::new(bytes),
@@ -357,7 +365,12 @@ impl FlexTensor {
                 let len = shape[0];
                 let stride = strides[0];
                 if stride == 1 {
-                    dst[..len].copy_from_slice(&src[offset as usize..offset as usize + len]);
+                    // glit patch: split over the pool when large (see `ops::split_loops`).
+                    crate::ops::split_loops::update_with(
+                        &mut dst[..len],
+                        &src[offset as usize..offset as usize + len],
+                        |dst, src| dst.copy_from_slice(src),
+                    );
                 } else {
                     for (i, slot) in dst.iter_mut().take(len).enumerate() {
                         let idx = (offset + i as isize * stride) as usize;
@@ -374,9 +387,20 @@ impl FlexTensor {
             // SAFETY: capacity is n; `copy_2d_tiled` writes every
             // `(row, col)` position exactly once.
             unsafe { dst.set_len(n) };
-            copy_2d_tiled(
-                &mut dst, src, offset, shape[0], shape[1], strides[0], strides[1],
-            );
+            // glit patch: runs of whole rows split over the pool when large, each a tiled
+            // copy of its own rows (see `ops::split_loops`).
+            let (cols, row_stride, col_stride) = (shape[1], strides[0], strides[1]);
+            crate::ops::split_loops::update_rows(&mut dst, cols, |first_row, rows| {
+                copy_2d_tiled(
+                    rows,
+                    src,
+                    offset + first_row as isize * row_stride,
+                    rows.len().checked_div(cols).unwrap_or(0),
+                    cols,
+                    row_stride,
+                    col_stride,
+                );
+            });
         } else {
             // General fallback: covers negative strides (flipped
             // tensors) and ND layouts that can't collapse to ≤2D.

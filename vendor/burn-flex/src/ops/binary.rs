@@ -256,7 +256,8 @@ fn apply_broadcast_pattern_f32(
     } else {
         // Copy lhs once, then apply the broadcast in place. The
         // memcpy is cheaper than the StridedIter fallback it replaces.
-        let mut out: Vec<f32> = lhs.storage::<f32>()[..numel].to_vec();
+        // glit patch: the copy too is split over the pool.
+        let mut out: Vec<f32> = crate::ops::split_loops::map(&lhs.storage::<f32>()[..numel], |x| x);
         run_broadcast_pattern_f32(&mut out, rhs_storage, simd_op, pattern);
         make_tensor(out, lhs.layout().shape().clone(), lhs.dtype())
     }
@@ -265,6 +266,9 @@ fn apply_broadcast_pattern_f32(
 /// Shared kernel: run the chosen broadcast pattern against a mutable
 /// destination buffer (which already holds lhs's values) and rhs's
 /// storage slice.
+///
+/// glit patch: runs of whole rows are split over the pool (`split_loops::update_rows`);
+/// each element is computed as before, so the results are the same.
 #[cfg(feature = "simd")]
 fn run_broadcast_pattern_f32(
     dst: &mut [f32],
@@ -280,17 +284,20 @@ fn run_broadcast_pattern_f32(
         } => {
             let rhs_row: &[f32] = &rhs_storage[rhs_row_offset..rhs_row_offset + row_len];
             let total = outer_count * row_len;
-            // One SIMD dispatch covers the whole outer walk. The kernel
+            // One SIMD dispatch covers each run of rows. The kernel
             // keeps `rhs_row` in registers across rows for small row
             // lengths, and pays the macerator feature-detection cost
-            // exactly once.
-            let dst_full = &mut dst[..total];
-            match simd_op {
-                BinaryOp::Add => simd::add_shared_row_inplace_f32(dst_full, rhs_row),
-                BinaryOp::Sub => simd::sub_shared_row_inplace_f32(dst_full, rhs_row),
-                BinaryOp::Mul => simd::mul_shared_row_inplace_f32(dst_full, rhs_row),
-                BinaryOp::Div => simd::div_shared_row_inplace_f32(dst_full, rhs_row),
-            }
+            // once per run.
+            crate::ops::split_loops::update_rows(
+                &mut dst[..total],
+                row_len,
+                |_, rows| match simd_op {
+                    BinaryOp::Add => simd::add_shared_row_inplace_f32(rows, rhs_row),
+                    BinaryOp::Sub => simd::sub_shared_row_inplace_f32(rows, rhs_row),
+                    BinaryOp::Mul => simd::mul_shared_row_inplace_f32(rows, rhs_row),
+                    BinaryOp::Div => simd::div_shared_row_inplace_f32(rows, rhs_row),
+                },
+            );
         }
         BroadcastView::PerRowScalar {
             outer_count,
@@ -298,15 +305,19 @@ fn run_broadcast_pattern_f32(
             rhs_scalar_base,
         } => {
             let scalars = &rhs_storage[rhs_scalar_base..rhs_scalar_base + outer_count];
+            let total = outer_count * row_len;
             // One monomorphized helper per op. The closure is statically
             // known at each call site so LLVM still autovectorizes the
             // inner scalar loop, and the outer op dispatch happens once.
-            match simd_op {
-                BinaryOp::Add => per_row_scalar_apply(dst, scalars, row_len, |a, b| a + b),
-                BinaryOp::Sub => per_row_scalar_apply(dst, scalars, row_len, |a, b| a - b),
-                BinaryOp::Mul => per_row_scalar_apply(dst, scalars, row_len, |a, b| a * b),
-                BinaryOp::Div => per_row_scalar_apply(dst, scalars, row_len, |a, b| a / b),
-            }
+            crate::ops::split_loops::update_rows(&mut dst[..total], row_len, |first, rows| {
+                let scalars = &scalars[first..first + rows.len() / row_len];
+                match simd_op {
+                    BinaryOp::Add => per_row_scalar_apply(rows, scalars, row_len, |a, b| a + b),
+                    BinaryOp::Sub => per_row_scalar_apply(rows, scalars, row_len, |a, b| a - b),
+                    BinaryOp::Mul => per_row_scalar_apply(rows, scalars, row_len, |a, b| a * b),
+                    BinaryOp::Div => per_row_scalar_apply(rows, scalars, row_len, |a, b| a / b),
+                }
+            });
         }
     }
 }

@@ -921,14 +921,23 @@ fn reduce_middle_dim_f32(
     {
         // Use aligned allocation for optimal SIMD scatter-add
         let mut result = aligned::alloc_aligned_zeroed::<f32>(out_size);
-        kernels::scatter_add_batched(
-            &data[start_offset..],
+        // glit patch: runs of batches split over the pool when the input is large; each
+        // output still sums its rows in order, so the results are the same.
+        crate::ops::split_loops::update_rows_reading(
             &mut result,
-            outer_size,
-            dim_size,
             inner_size,
-            outer_stride as usize,
-            dim_stride as usize,
+            outer_size * dim_size * inner_size,
+            |first_batch, batches| {
+                kernels::scatter_add_batched(
+                    &data[start_offset + first_batch * outer_stride as usize..],
+                    batches,
+                    batches.len() / inner_size,
+                    dim_size,
+                    inner_size,
+                    outer_stride as usize,
+                    dim_stride as usize,
+                )
+            },
         );
         aligned::to_vec(result)
     }
@@ -967,12 +976,21 @@ fn reduce_first_dim_f32(
     {
         // Use aligned allocation for optimal SIMD scatter-add
         let mut result = aligned::alloc_aligned_zeroed::<f32>(inner_size);
-        kernels::scatter_add_f32(
-            &data[start_offset..],
+        // glit patch: runs of columns split over the pool when the input is large; each
+        // column still sums its rows in order, so the results are the same.
+        crate::ops::split_loops::update_rows_reading(
             &mut result,
-            dim_size,
-            inner_size,
-            dim_stride as usize,
+            1,
+            dim_size * inner_size,
+            |first_column, columns| {
+                kernels::scatter_add_f32(
+                    &data[start_offset + first_column..],
+                    columns,
+                    dim_size,
+                    columns.len(),
+                    dim_stride as usize,
+                )
+            },
         );
         aligned::to_vec(result)
     }

@@ -27,10 +27,21 @@ where
     E: Send,
     F: Fn(usize, &mut [E]) + Sync + Send,
 {
+    update_rows_reading(data, row_len, data.len(), body)
+}
+
+/// [`update_rows`] for a loop whose work is not the size of what it writes (a reduction
+/// writes one row and reads many): `reads` elements decide whether to split.
+pub(crate) fn update_rows_reading<E, F>(data: &mut [E], row_len: usize, reads: usize, body: F)
+where
+    E: Send,
+    F: Fn(usize, &mut [E]) + Sync + Send,
+{
     #[cfg(feature = "rayon")]
     {
         let threads = rayon::current_num_threads();
-        if data.len() >= SPLIT_MIN && threads > 1 && row_len > 0 {
+        if reads.max(data.len()) >= SPLIT_MIN && threads > 1 && row_len > 0 && data.len() > row_len
+        {
             // Two runs per thread even out a thread that starts late.
             let rows_per_run = (data.len() / row_len).div_ceil(threads * 2).max(1);
             data.par_chunks_mut(rows_per_run * row_len)
@@ -39,6 +50,7 @@ where
             return;
         }
     }
+    let _ = reads;
     body(0, data)
 }
 
