@@ -1,7 +1,8 @@
-//! The patched CPU backend's element-wise kernels (vendor/burn-flex/PATCHED.md) against plain
-//! Rust loops over the same numbers, on the views a transformer produces: permuted attention
-//! heads, narrowed slices, flips, broadcasts. Sizes on both sides of the size at which loops
-//! are split over the thread pool.
+//! The patched CPU backend's kernels (vendor/burn-flex/PATCHED.md) against plain Rust loops
+//! over the same numbers, on the views a transformer produces: permuted attention heads,
+//! narrowed slices, flips, broadcasts, sums over leading dimensions, matrix products, and the
+//! depthwise Conv1d's gradients (the weight's bit for bit against Burn's own per-channel
+//! convs). Sizes on both sides of the size at which loops are split over the thread pool.
 
 use burn::tensor::{activation, Tensor, TensorData};
 use burn_flex::{Flex, FlexDevice};
@@ -183,5 +184,175 @@ fn depthwise_transposed_conv1d_matches_plain_loops() {
             got, expected,
             "depthwise conv_transpose1d, {batch}×{channels}×{length}"
         );
+    }
+}
+
+#[test]
+fn depthwise_conv1d_weight_gradient_matches_burns_per_channel_convs() {
+    use burn::backend::Autodiff;
+    use burn::tensor::module::conv1d;
+    use burn::tensor::ops::ConvOptions;
+    type AD = Autodiff<Flex>;
+    // (batch, channels, length, kernel, padding): a batch of 2 takes Burn's own loop over
+    // channels; the others the patched all-channels path (`conv1d_weight_grad.rs`), with
+    // the input a transposed `[B, T, C]` view as in the local heads.
+    for (batch, channels, length, kernel, padding) in
+        [(2, 3, 9, 3, 1), (8, 96, 50, 17, 8), (64, 12, 65, 31, 15)]
+    {
+        let x = values(batch * length * channels, 10);
+        let g = values(batch * channels * length, 11);
+        let w = values(channels * kernel, 12);
+        let x_btc = TensorData::new(x.clone(), [batch, length, channels]);
+        let x_view = Tensor::<AD, 3>::from_data(x_btc.clone(), &FlexDevice).swap_dims(1, 2);
+        let weight =
+            Tensor::<AD, 3>::from_data(TensorData::new(w, [channels, 1, kernel]), &FlexDevice)
+                .require_grad();
+        let options = ConvOptions::new([1], [padding], [1], channels);
+        let y = conv1d(x_view, weight.clone(), None, options);
+        let g_t = Tensor::<AD, 3>::from_data(
+            TensorData::new(g.clone(), [batch, channels, length]),
+            &FlexDevice,
+        );
+        let grads = (y * g_t).sum().backward();
+        let got = weight.grad(&grads).expect("a weight gradient");
+        assert_eq!(got.dims(), [channels, 1, kernel]);
+        let got = got.into_data().to_vec::<f32>().expect("f32 data");
+
+        // Burn's default: per channel, the input (batch as channels) convolved with the
+        // output gradient as the kernel.
+        let x_cbt = Tensor::<Flex, 3>::from_data(x_btc, &FlexDevice).permute([2, 0, 1]);
+        let g_cbt = Tensor::<Flex, 3>::from_data(
+            TensorData::new(g.clone(), [batch, channels, length]),
+            &FlexDevice,
+        )
+        .swap_dims(0, 1);
+        let mut expected = Vec::new();
+        for c in 0..channels {
+            let per_channel = conv1d(
+                x_cbt.clone().narrow(0, c, 1),
+                g_cbt.clone().narrow(0, c, 1),
+                None,
+                ConvOptions::new([1], [padding], [1], 1),
+            );
+            assert_eq!(per_channel.dims(), [1, 1, kernel]);
+            expected.extend(per_channel.into_data().to_vec::<f32>().expect("f32 data"));
+        }
+        assert_eq!(
+            got, expected,
+            "depthwise conv1d weight gradient, {batch}×{channels}×{length}, kernel {kernel}"
+        );
+
+        // And the gradient's meaning, to a tolerance: Σ_b Σ_t x[b, t + k − pad, c] g[b, c, t].
+        for c in 0..channels {
+            for k in 0..kernel {
+                let mut sum = 0.0f64;
+                for b in 0..batch {
+                    for t in 0..length {
+                        let Some(i) = (t + k).checked_sub(padding).filter(|&i| i < length) else {
+                            continue;
+                        };
+                        sum += x[(b * length + i) * channels + c] as f64
+                            * g[(b * channels + c) * length + t] as f64;
+                    }
+                }
+                let value = got[c * kernel + k] as f64;
+                assert!(
+                    (value - sum).abs() <= 1e-4 * (1.0 + sum.abs()),
+                    "weight gradient [{c}, {k}]: {value} vs {sum}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn sums_over_leading_and_middle_dims_match_plain_loops() {
+    // Above and below the split size; each output sums its rows in order, as the loops do.
+    for [d0, d1, d2] in [[3, 4, 5], [64, 65, 40]] {
+        let a = values(d0 * d1 * d2, 13);
+        let t = Tensor::<Flex, 3>::from_data(TensorData::new(a.clone(), [d0, d1, d2]), &FlexDevice);
+        let over_first = t
+            .clone()
+            .sum_dim(0)
+            .into_data()
+            .to_vec::<f32>()
+            .expect("f32");
+        let mut expected = vec![0.0f32; d1 * d2];
+        for i in 0..d0 {
+            for (j, slot) in expected.iter_mut().enumerate() {
+                *slot += a[i * d1 * d2 + j];
+            }
+        }
+        assert_eq!(over_first, expected, "sum over dim 0 of {d0}×{d1}×{d2}");
+        let over_middle = t.sum_dim(1).into_data().to_vec::<f32>().expect("f32");
+        let mut expected = vec![0.0f32; d0 * d2];
+        for i in 0..d0 {
+            for j in 0..d1 {
+                for k in 0..d2 {
+                    expected[i * d2 + k] += a[(i * d1 + j) * d2 + k];
+                }
+            }
+        }
+        assert_eq!(over_middle, expected, "sum over dim 1 of {d0}×{d1}×{d2}");
+    }
+}
+
+#[test]
+fn per_row_broadcasts_and_transposed_copies_match_plain_loops() {
+    for [rows, cols] in [[5, 7], [300, 200]] {
+        let a = values(rows * cols, 14);
+        let s = values(rows, 15);
+        let t = Tensor::<Flex, 2>::from_data(TensorData::new(a.clone(), [rows, cols]), &FlexDevice);
+        let per_row =
+            Tensor::<Flex, 2>::from_data(TensorData::new(s.clone(), [rows, 1]), &FlexDevice);
+        // `t` stays alive, so the subtraction cannot reuse its buffer.
+        let centred = (t.clone() - per_row)
+            .into_data()
+            .to_vec::<f32>()
+            .expect("f32");
+        let expected: Vec<f32> = (0..rows * cols).map(|i| a[i] - s[i / cols]).collect();
+        assert_eq!(centred, expected, "per-row subtraction, {rows}×{cols}");
+        let transposed = t.transpose().reshape([cols * rows]);
+        let transposed = transposed.into_data().to_vec::<f32>().expect("f32");
+        let expected: Vec<f32> = (0..cols * rows)
+            .map(|i| a[(i % rows) * cols + i / rows])
+            .collect();
+        assert_eq!(transposed, expected, "transposed copy, {rows}×{cols}");
+    }
+}
+
+#[test]
+fn matmul_writes_every_output_including_an_empty_inner_dimension() {
+    let empty_2d = Tensor::<Flex, 2>::zeros([3, 0], &FlexDevice)
+        .matmul(Tensor::<Flex, 2>::zeros([0, 4], &FlexDevice));
+    assert_eq!(
+        empty_2d.into_data().to_vec::<f32>().expect("f32"),
+        vec![0.0; 12]
+    );
+    let empty_3d = Tensor::<Flex, 3>::zeros([2, 3, 0], &FlexDevice)
+        .matmul(Tensor::<Flex, 3>::zeros([2, 0, 4], &FlexDevice));
+    assert_eq!(
+        empty_3d.into_data().to_vec::<f32>().expect("f32"),
+        vec![0.0; 24]
+    );
+    let (m, k, n) = (37, 29, 41);
+    let (a, b) = (values(m * k, 16), values(k * n, 17));
+    let product = Tensor::<Flex, 3>::from_data(TensorData::new(a.clone(), [1, m, k]), &FlexDevice)
+        .matmul(Tensor::<Flex, 3>::from_data(
+            TensorData::new(b.clone(), [1, k, n]),
+            &FlexDevice,
+        ))
+        .into_data()
+        .to_vec::<f32>()
+        .expect("f32");
+    for i in 0..m {
+        for j in 0..n {
+            let want: f32 = (0..k).map(|l| a[i * k + l] * b[l * n + j]).sum();
+            let got = product[i * n + j];
+            assert!(
+                (got - want).abs() <= 1e-4,
+                "product [{i}, {j}]: {got} vs {want}"
+            );
+        }
     }
 }

@@ -58,6 +58,16 @@ impl ModuleOps<Flex> for Flex {
         }
     }
 
+    fn conv1d_weight_backward(
+        x: FloatTensor<Flex>,
+        weight: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+        options: ConvOptions<1>,
+    ) -> FloatTensor<Flex> {
+        // glit patch: a depthwise conv's weight gradient over every channel at once.
+        super::conv1d_weight_grad::conv1d_weight_backward(x, weight, output_grad, options)
+    }
+
     fn conv2d(
         x: FloatTensor<Flex>,
         weight: FloatTensor<Flex>,
