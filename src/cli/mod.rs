@@ -4,6 +4,7 @@
 //! through the binary.
 
 mod bench;
+mod pool;
 pub mod run;
 mod scale;
 mod tables;
@@ -203,9 +204,18 @@ pub enum Command {
     },
 }
 
-/// Runs one parsed command and returns what it prints.
+/// Runs one parsed command and returns what it prints, on a worker of the thread pool (see
+/// `pool`); a benchmark's worker process sizes the pool itself.
 pub fn run(cli: Cli) -> Result<String> {
     match cli.command {
+        Command::BenchWorker { job } => bench::work(&job),
+        command => pool::on_pool(None, move || dispatch(command)),
+    }
+}
+
+/// Runs one command.
+fn dispatch(command: Command) -> Result<String> {
+    match command {
         Command::Run(args) => run::run(args),
         Command::Check { script } => run::check(&script),
         Command::Api { definitions } => run::api(definitions.as_deref()),

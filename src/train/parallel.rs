@@ -1,7 +1,8 @@
-//! Evaluation work split across threads. Forward passes with running BatchNorm statistics
-//! treat every image on its own, so contiguous shares of a split can run at once and their
-//! counts add up to exactly what one thread would find; the CPU backend runs element-wise
-//! work on one thread per call, so this is what puts a second core to use.
+//! Work split across threads. Forward passes with running BatchNorm statistics treat every
+//! image on its own, so contiguous shares of an evaluation can run at once, as tasks on the
+//! thread pool the CPU backend's own loops use (no more threads than cores), and their counts
+//! add up to exactly what one thread would find. Jobs for separate devices run on threads of
+//! their own.
 
 use std::ops::Range;
 
@@ -21,10 +22,17 @@ pub fn sum_over_shares(
     work: impl Fn(Range<usize>) -> Result<usize> + Sync,
 ) -> Result<usize> {
     let work = &work;
-    let jobs = shares(len, threads, min_share)
+    let shares = shares(len, threads, min_share);
+    let mut counts: Vec<Option<Result<usize>>> = shares.iter().map(|_| None).collect();
+    rayon::scope(|scope| {
+        for (share, count) in shares.into_iter().zip(counts.iter_mut()) {
+            scope.spawn(move |_| *count = Some(work(share)));
+        }
+    });
+    counts
         .into_iter()
-        .map(|share| move || work(share));
-    at_once(jobs).into_iter().sum()
+        .map(|count| count.expect("every share ran"))
+        .sum()
 }
 
 /// Runs every job at once, one thread each (the caller's own when there is a single job),
