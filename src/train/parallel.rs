@@ -21,18 +21,14 @@ pub fn sum_over_shares(
     min_share: usize,
     work: impl Fn(Range<usize>) -> Result<usize> + Sync,
 ) -> Result<usize> {
-    let work = &work;
-    let shares = shares(len, threads, min_share);
-    let mut counts: Vec<Option<Result<usize>>> = shares.iter().map(|_| None).collect();
-    rayon::scope(|scope| {
-        for (share, count) in shares.into_iter().zip(counts.iter_mut()) {
-            scope.spawn(move |_| *count = Some(work(share)));
-        }
-    });
-    counts
-        .into_iter()
-        .map(|count| count.expect("every share ran"))
-        .sum()
+    use rayon::prelude::*;
+    // One pool task per share, the caller taking one itself; collected in order,
+    // so the first error is the first share's.
+    let counts: Vec<Result<usize>> = shares(len, threads, min_share)
+        .into_par_iter()
+        .map(&work)
+        .collect();
+    counts.into_iter().sum()
 }
 
 /// Runs every job at once, one thread each (the caller's own when there is a single job),

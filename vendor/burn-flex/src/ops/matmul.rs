@@ -284,8 +284,8 @@ fn matmul_2d_strided<T: GemmScalar>(lhs: FlexTensor, rhs: FlexTensor) -> FlexTen
 }
 
 /// A tensor of `shape` whose every element `write` stores into the slice it is given, through
-/// `gemm_call` (which never reads its destination (it never reads its destination: `read_dst` is false, so gemm stores
-/// `lhs × rhs`, or zeros when `k` is 0).
+/// `gemm_call`, which never reads its destination: `read_dst` is false, so gemm stores
+/// `lhs × rhs`, or zeros when `k` is 0.
 ///
 /// glit patch: upstream zero-filled the output first (and, through `FlexTensor::empty`,
 /// copied the zeros once more), all on the calling thread before the pool's product began.
