@@ -6,6 +6,7 @@ mod cost;
 mod course;
 mod cpu_kernels;
 mod cpu_math;
+mod cpu_matmul_order;
 mod data;
 mod data_parallel;
 mod faults;
