@@ -7,19 +7,9 @@
 use burn::tensor::{activation, Tensor, TensorData};
 use burn_flex::{Flex, FlexDevice};
 
-type T4 = Tensor<Flex, 4>;
+use crate::fixtures::hashed_values as values;
 
-/// Deterministic values in [-2, 2), different for `a` and `b`.
-fn values(len: usize, salt: u32) -> Vec<f32> {
-    (0..len as u32)
-        .map(|i| {
-            let h = i
-                .wrapping_mul(2_654_435_761)
-                .wrapping_add(salt.wrapping_mul(40_503));
-            (h >> 8) as f32 / (1u32 << 24) as f32 * 4.0 - 2.0
-        })
-        .collect()
-}
+type T4 = Tensor<Flex, 4>;
 
 fn tensor(data: &[f32], shape: [usize; 4]) -> T4 {
     Tensor::from_data(TensorData::new(data.to_vec(), shape), &FlexDevice)

@@ -8,21 +8,11 @@
 use burn::tensor::{Tensor, TensorData};
 use burn_flex::{Flex, FlexDevice};
 
+use crate::fixtures::hashed_values as values;
+
 /// The register block of `gemm`'s AVX2 kernel for f32 (2 vectors of 8 lanes × 6 columns),
 /// which decides the depth blocks on every x86-64 machine with FMA.
 const AVX2_BLOCK: (usize, usize) = (16, 6);
-
-/// Deterministic values in [-2, 2), different for each `salt`.
-fn values(len: usize, salt: u32) -> Vec<f32> {
-    (0..len as u32)
-        .map(|i| {
-            let h = i
-                .wrapping_mul(2_654_435_761)
-                .wrapping_add(salt.wrapping_mul(40_503));
-            (h >> 8) as f32 / (1u32 << 24) as f32 * 4.0 - 2.0
-        })
-        .collect()
-}
 
 /// The depth block `gemm` uses for an `m × k` by `k × n` product: `k` up to 512 for
 /// products of at most 64 × 64 outputs, else what its cache model gives the AVX2 kernel.

@@ -2,6 +2,19 @@
 
 use glit::space::{Activation, BlockChoices, Skeleton, Space};
 
+/// Deterministic values in [-2, 2) from a multiplicative hash of the index, different for
+/// each `salt`: operands for kernel checks that exact sums must not hide.
+pub fn hashed_values(len: usize, salt: u32) -> Vec<f32> {
+    (0..len as u32)
+        .map(|i| {
+            let h = i
+                .wrapping_mul(2_654_435_761)
+                .wrapping_add(salt.wrapping_mul(40_503));
+            (h >> 8) as f32 / (1u32 << 24) as f32 * 4.0 - 2.0
+        })
+        .collect()
+}
+
 /// A two-block space over 16×16 gray images in 4 classes: fast enough to train in tests.
 pub fn tiny_space() -> Space {
     let skeleton = Skeleton {
