@@ -207,6 +207,7 @@ pub enum Command {
 /// Runs one parsed command and returns what it prints, on a worker of the thread pool (see
 /// `pool`); a benchmark's worker process sizes the pool itself.
 pub fn run(cli: Cli) -> Result<String> {
+    pool::check_spin_setting()?;
     match cli.command {
         Command::BenchWorker { job } => bench::work(&job),
         command => pool::on_pool(None, move || dispatch(command)),

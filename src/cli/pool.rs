@@ -8,6 +8,31 @@
 //! runs one piece itself and wakes one other thread. The micro preset's training step went
 //! from about 285 to 365 images/s with the same numbers (BENCHMARKS.md, round 4).
 
+/// The environment variable that sets how long the pool's idle threads look for work before
+/// they sleep, in microseconds (read by the patched rayon-core, `vendor/rayon-core`).
+pub const SPIN_VARIABLE: &str = "GLIT_POOL_SPIN_US";
+
+/// Checks [`SPIN_VARIABLE`] before the pool exists: the pool itself would ignore a value it
+/// cannot read and wait its default 50 ms, which a user who set it would not expect.
+pub fn check_spin_setting() -> crate::error::Result<()> {
+    match std::env::var(SPIN_VARIABLE) {
+        Ok(value) if value.trim().parse::<u64>().is_err() => {
+            Err(crate::error::Error::InvalidValue {
+                key: SPIN_VARIABLE.into(),
+                message: format!(
+                "`{value}` is not a whole number of microseconds (50000, the default, keeps idle \
+                 threads looking for work for 50 ms; 0 lets them sleep at once)"
+            ),
+            })
+        }
+        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(()),
+        Err(std::env::VarError::NotUnicode(_)) => Err(crate::error::Error::InvalidValue {
+            key: SPIN_VARIABLE.into(),
+            message: "not valid Unicode".into(),
+        }),
+    }
+}
+
 /// Stack of each pool thread: Rhai scripts and the search run on one, so it gets more than
 /// the 8 MiB of a main thread instead of rayon's default 2 MiB.
 const STACK_BYTES: usize = 32 << 20;

@@ -301,3 +301,29 @@ fn bench_resizes_a_preset_and_refuses_zero_repeats() {
     assert!(!ok, "30 is not a multiple of micro's patch 4");
     assert!(err.contains("30"), "{err}");
 }
+
+#[test]
+fn an_unreadable_pool_wait_time_is_refused_by_name_and_a_readable_one_is_taken() {
+    let run = |value: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_glit"))
+            .args(["space", "micro"])
+            .env("GLIT_POOL_SPIN_US", value)
+            .output()
+            .expect("the glit binary runs")
+    };
+    let refused = run("20ms");
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("GLIT_POOL_SPIN_US") && err.contains("`20ms` is not a whole number"),
+        "{err}"
+    );
+    for taken in ["0", " 20000 "] {
+        let output = run(taken);
+        assert!(
+            output.status.success(),
+            "{taken}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
