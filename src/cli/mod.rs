@@ -21,7 +21,14 @@ use crate::space::{Arch, Space};
 
 /// Neural architecture search for global-local vision transformers (GLiT).
 #[derive(Debug, Parser)]
-#[command(name = "glit", version, about)]
+#[command(
+    name = "glit",
+    version,
+    about,
+    after_help = "Environment: GLIT_POOL_SPIN_US sets how long idle CPU threads look for work \
+                  before they sleep, in microseconds (default 50000; 0 on a machine shared with \
+                  other busy processes)."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -15,22 +15,20 @@ pub const SPIN_VARIABLE: &str = "GLIT_POOL_SPIN_US";
 /// Checks [`SPIN_VARIABLE`] before the pool exists: the pool itself would ignore a value it
 /// cannot read and wait its default 50 ms, which a user who set it would not expect.
 pub fn check_spin_setting() -> crate::error::Result<()> {
-    match std::env::var(SPIN_VARIABLE) {
-        Ok(value) if value.trim().parse::<u64>().is_err() => {
-            Err(crate::error::Error::InvalidValue {
-                key: SPIN_VARIABLE.into(),
-                message: format!(
-                "`{value}` is not a whole number of microseconds (50000, the default, keeps idle \
-                 threads looking for work for 50 ms; 0 lets them sleep at once)"
-            ),
-            })
-        }
-        Ok(_) | Err(std::env::VarError::NotPresent) => Ok(()),
-        Err(std::env::VarError::NotUnicode(_)) => Err(crate::error::Error::InvalidValue {
-            key: SPIN_VARIABLE.into(),
-            message: "not valid Unicode".into(),
-        }),
+    let Some(value) = std::env::var_os(SPIN_VARIABLE) else {
+        return Ok(());
+    };
+    let value = value.to_string_lossy();
+    if value.trim().parse::<u64>().is_ok() {
+        return Ok(());
     }
+    Err(crate::error::Error::InvalidValue {
+        key: SPIN_VARIABLE.into(),
+        message: format!(
+            "`{value}` is not a whole number of microseconds (50000, the default, keeps idle \
+             threads looking for work for 50 ms; 0 lets them sleep at once)"
+        ),
+    })
 }
 
 /// Stack of each pool thread: Rhai scripts and the search run on one, so it gets more than
