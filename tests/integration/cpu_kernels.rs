@@ -177,6 +177,92 @@ fn depthwise_transposed_conv1d_matches_plain_loops() {
     }
 }
 
+/// `[batch, length, channels]` values as a `[batch, channels, length]` tensor: the transposed
+/// view the local heads convolve (`channel_last`), or the same logical values copied into
+/// channel-first order.
+fn tokens(x: &[f32], [batch, length, channels]: [usize; 3], channel_last: bool) -> Tensor<Flex, 3> {
+    let view = Tensor::<Flex, 3>::from_data(
+        TensorData::new(x.to_vec(), [batch, length, channels]),
+        &FlexDevice,
+    )
+    .swap_dims(1, 2);
+    if channel_last {
+        view
+    } else {
+        Tensor::from_data(view.into_data(), &FlexDevice)
+    }
+}
+
+/// The strides of a float tensor's storage.
+fn strides(t: Tensor<Flex, 3>) -> Vec<isize> {
+    match t.into_primitive() {
+        burn::tensor::TensorPrimitive::Float(t) => t.layout().strides().to_vec(),
+        burn::tensor::TensorPrimitive::QFloat(_) => panic!("a float tensor"),
+    }
+}
+
+#[test]
+fn depthwise_conv1d_on_channel_last_tokens_matches_channel_first_bit_for_bit() {
+    use burn::tensor::module::{conv1d, conv_transpose1d};
+    use burn::tensor::ops::{ConvOptions, ConvTransposeOptions};
+    // (batch, channels, length, kernel, padding): "same" padding as in the local heads (65
+    // tokens, kernels up to 45), channel counts that leave 16-wide and single-channel tails,
+    // a kernel longer than the sequence, and a padding that shortens the output.
+    for (batch, channels, length, kernel, padding) in [
+        (2, 3, 9, 3, 1),
+        (3, 70, 65, 45, 22),
+        (8, 96, 50, 17, 8),
+        (64, 12, 65, 31, 15),
+        (2, 5, 7, 9, 4),
+        (4, 40, 20, 5, 0),
+    ] {
+        let shape = [batch, length, channels];
+        let x = values(batch * length * channels, 13);
+        let w = values(channels * kernel, 14);
+        let bias = values(channels, 15);
+        let weight =
+            Tensor::<Flex, 3>::from_data(TensorData::new(w, [channels, 1, kernel]), &FlexDevice);
+        let bias = Tensor::<Flex, 1>::from_data(TensorData::new(bias, [channels]), &FlexDevice);
+        let case = format!("{batch}×{channels}×{length}, kernel {kernel}, padding {padding}");
+
+        let conv = |channel_last: bool| {
+            conv1d(
+                tokens(&x, shape, channel_last),
+                weight.clone(),
+                Some(bias.clone()),
+                ConvOptions::new([1], [padding], [1], channels),
+            )
+        };
+        let (in_place, copied) = (conv(true), conv(false));
+        let out_len = length + 2 * padding + 1 - kernel;
+        assert_eq!(in_place.dims(), [batch, channels, out_len], "{case}");
+        assert_eq!(read3(in_place.clone()), read3(copied), "conv1d, {case}");
+        // Written channel-last, as a view the next layer's transpose makes contiguous again.
+        assert_eq!(
+            strides(in_place),
+            [(out_len * channels) as isize, 1, channels as isize],
+            "conv1d output layout, {case}"
+        );
+
+        let transposed = |channel_last: bool| {
+            conv_transpose1d(
+                tokens(&x, shape, channel_last),
+                weight.clone(),
+                Some(bias.clone()),
+                ConvTransposeOptions::new([1], [padding], [0], [1], channels),
+            )
+        };
+        let (in_place, copied) = (transposed(true), transposed(false));
+        let out_len = length + kernel - 1 - 2 * padding;
+        assert_eq!(in_place.dims(), [batch, channels, out_len], "{case}");
+        assert_eq!(read3(in_place), read3(copied), "conv_transpose1d, {case}");
+    }
+}
+
+fn read3(t: Tensor<Flex, 3>) -> Vec<f32> {
+    t.into_data().to_vec::<f32>().expect("f32 data")
+}
+
 #[test]
 fn depthwise_conv1d_weight_gradient_matches_burns_per_channel_convs() {
     use burn::backend::Autodiff;

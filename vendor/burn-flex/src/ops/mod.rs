@@ -98,6 +98,7 @@ pub mod comparison;
 mod conv_common;
 pub mod conv;
 mod conv1d_weight_grad;
+mod depthwise_tokens;
 pub mod conv_transpose;
 pub mod cumulative;
 pub mod deform_conv;

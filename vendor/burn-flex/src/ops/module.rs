@@ -49,6 +49,11 @@ impl ModuleOps<Flex> for Flex {
         bias: Option<FloatTensor<Flex>>,
         options: ConvOptions<1>,
     ) -> FloatTensor<Flex> {
+        // glit patch: a depthwise conv of channel-last tokens, read and written in place.
+        if let Some(out) = super::depthwise_tokens::conv1d_f32(&x, &weight, bias.as_ref(), &options)
+        {
+            return out;
+        }
         match x.dtype() {
             DType::F32 => conv::conv1d_f32(x, weight, bias, &options),
             DType::F64 => conv::conv1d_f64(x, weight, bias, &options),
@@ -274,6 +279,12 @@ impl ModuleOps<Flex> for Flex {
         bias: Option<FloatTensor<Flex>>,
         options: ConvTransposeOptions<1>,
     ) -> FloatTensor<Flex> {
+        // glit patch: a depthwise conv's input gradient on channel-last tokens, in place.
+        if let Some(out) =
+            super::depthwise_tokens::conv_transpose1d_f32(&x, &weight, bias.as_ref(), &options)
+        {
+            return out;
+        }
         match x.dtype() {
             DType::F32 => conv_transpose::conv_transpose1d_f32(x, weight, bias, &options),
             DType::F64 => conv_transpose::conv_transpose1d_f64(x, weight, bias, &options),
