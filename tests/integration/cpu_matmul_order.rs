@@ -138,5 +138,24 @@ fn matrix_products_sum_in_the_avx2_kernels_order_on_every_layout() {
             None,
             "{m}×{k}×{n}, batch 1"
         );
+
+        // A batch of three sharing the right-hand matrix, as a linear layer's weight is shared
+        // by a batch of sequences: run as one product of the stacked rows where that keeps
+        // each product's depth blocks (`stacks_into_one_product` in burn-flex's matmul), as
+        // separate products elsewhere (40 × 50 outputs with k = 777: blocks of 512 alone).
+        let a3 = [a.clone(), values(m * k, 97), values(m * k, 96)].concat();
+        let got = Tensor::<Flex, 3>::from_data(TensorData::new(a3.clone(), [3, m, k]), &dev)
+            .matmul(rhs.clone().unsqueeze::<3>())
+            .into_data()
+            .to_vec::<f32>()
+            .expect("f32 data");
+        for batch in 0..3 {
+            let want = product_in_gemm_order(&a3[batch * m * k..][..m * k], &b, m, n, k);
+            assert_eq!(
+                first_difference(&got[batch * m * n..][..m * n], &want, n),
+                None,
+                "{m}×{k}×{n}, shared right-hand matrix, batch {batch}"
+            );
+        }
     }
 }
