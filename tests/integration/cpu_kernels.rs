@@ -264,6 +264,92 @@ fn read3(t: Tensor<Flex, 3>) -> Vec<f32> {
 }
 
 #[test]
+fn linear_gradients_match_the_broadcast_product_and_add_bit_for_bit() {
+    use burn::backend::Autodiff;
+    use burn::tensor::module::linear;
+    type AD = Autodiff<Flex>;
+    // (batch, tokens, d_in, d_out): the local heads' sizes (the weight gradient summed in
+    // place, split over the threads by columns), an uneven split, and the cases that keep the
+    // product-then-sum: outputs small enough for gemm's lane-reducing paths, sequences past
+    // one depth block, a batch of one.
+    for (batch, tokens, d_in, d_out) in [
+        (64, 65, 192, 96),
+        (4, 33, 70, 70),
+        (3, 17, 40, 50),
+        (5, 65, 12, 20),
+        (2, 600, 30, 30),
+        (1, 65, 48, 48),
+    ] {
+        let x = values(batch * tokens * d_in, 16);
+        let g = values(batch * tokens * d_out, 17);
+        let w = values(d_in * d_out, 18);
+        let bias = values(d_out, 19);
+        let grads = |whole: bool| {
+            let x = Tensor::<AD, 3>::from_data(
+                TensorData::new(x.clone(), [batch, tokens, d_in]),
+                &FlexDevice,
+            )
+            .require_grad();
+            let w =
+                Tensor::<AD, 2>::from_data(TensorData::new(w.clone(), [d_in, d_out]), &FlexDevice)
+                    .require_grad();
+            let b = Tensor::<AD, 1>::from_data(TensorData::new(bias.clone(), [d_out]), &FlexDevice)
+                .require_grad();
+            let y = if whole {
+                linear(x.clone(), w.clone(), Some(b.clone()))
+            } else {
+                // What the autodiff backend saw before `linear` reached it whole.
+                x.clone().matmul(w.clone().unsqueeze::<3>()) + b.clone().unsqueeze::<3>()
+            };
+            let g = Tensor::<AD, 3>::from_data(
+                TensorData::new(g.clone(), [batch, tokens, d_out]),
+                &FlexDevice,
+            );
+            let grads = (y.clone() * g).sum().backward();
+            let read = |t: Tensor<Flex, 2>| t.into_data().to_vec::<f32>().expect("f32 data");
+            (
+                y.inner().into_data().to_vec::<f32>().expect("f32 data"),
+                x.grad(&grads)
+                    .expect("x gradient")
+                    .into_data()
+                    .to_vec::<f32>()
+                    .expect("f32"),
+                read(w.grad(&grads).expect("weight gradient")),
+                b.grad(&grads)
+                    .expect("bias gradient")
+                    .into_data()
+                    .to_vec::<f32>()
+                    .expect("f32"),
+            )
+        };
+        let (whole, split) = (grads(true), grads(false));
+        let case = format!("batch {batch}, {tokens} tokens, {d_in} → {d_out}");
+        // The first element whose bits differ, if any: (index, whole, split).
+        let differ = |a: &[f32], b: &[f32]| {
+            assert_eq!(a.len(), b.len(), "{case}");
+            (0..a.len())
+                .find(|&i| a[i].to_bits() != b[i].to_bits())
+                .map(|i| (i, a[i], b[i]))
+        };
+        assert_eq!(differ(&whole.0, &split.0), None, "output, {case}");
+        assert_eq!(differ(&whole.1, &split.1), None, "input gradient, {case}");
+        assert_eq!(differ(&whole.2, &split.2), None, "weight gradient, {case}");
+        assert_eq!(differ(&whole.3, &split.3), None, "bias gradient, {case}");
+        // And the weight gradient's meaning, to a tolerance: Σ_b Σ_t x[b, t, i] g[b, t, j].
+        for (i, j) in [(0, 0), (d_in - 1, d_out - 1), (d_in / 2, d_out / 3)] {
+            let sum: f64 = (0..batch * tokens)
+                .map(|r| x[r * d_in + i] as f64 * g[r * d_out + j] as f64)
+                .sum();
+            let value = whole.2[i * d_out + j] as f64;
+            assert!(
+                (value - sum).abs() <= 1e-4 * (1.0 + sum.abs()),
+                "weight gradient [{i}, {j}], {case}: {value} vs {sum}"
+            );
+        }
+    }
+}
+
+#[test]
 fn depthwise_conv1d_weight_gradient_matches_burns_per_channel_convs() {
     use burn::backend::Autodiff;
     use burn::tensor::module::conv1d;

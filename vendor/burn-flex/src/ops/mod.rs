@@ -99,6 +99,7 @@ mod conv_common;
 pub mod conv;
 mod conv1d_weight_grad;
 mod depthwise_tokens;
+mod linear_grad;
 pub mod conv_transpose;
 pub mod cumulative;
 pub mod deform_conv;

@@ -63,6 +63,19 @@ impl ModuleOps<Flex> for Flex {
         }
     }
 
+    fn linear_weight_backward(
+        x: FloatTensor<Flex>,
+        output_grad: FloatTensor<Flex>,
+    ) -> FloatTensor<Flex> {
+        // glit patch: each sequence's product added into the batch sum as it is computed.
+        super::linear_grad::linear_weight_backward(x, output_grad)
+    }
+
+    fn linear_bias_backward(output_grad: FloatTensor<Flex>) -> FloatTensor<Flex> {
+        // glit patch: summed over the broadcast dimensions as the autodiff backend's add did.
+        super::linear_grad::linear_bias_backward(output_grad)
+    }
+
     fn conv1d_weight_backward(
         x: FloatTensor<Flex>,
         weight: FloatTensor<Flex>,
