@@ -20,6 +20,7 @@ use burn_backend::ops::FloatTensorOps;
 use burn_backend::{DType, TensorMetadata};
 use burn_std::{Bytes, Shape};
 
+use super::matmul::{ONE_DEPTH_BLOCK, runs_register_kernels};
 use crate::{Flex, FlexTensor, Layout};
 
 /// `ModuleOps::linear_weight_backward`: the gradient `[d_in, d_out]` of the weight of a
@@ -81,15 +82,14 @@ fn summed_in_place_f32(x: &FlexTensor, output_grad: &FlexTensor) -> Option<FlexT
     if g_batch != batch || g_tokens != tokens || batch < 2 {
         return None;
     }
-    // One depth block (gemm cuts `k` above 512 at the earliest), and products that run the
-    // register kernels rather than the paths that reduce across lanes.
-    let register_kernels = |rows: usize, columns: usize| {
-        tokens > 2 && rows >= 2 && columns >= 2 && rows * columns > 16 * 16
-    };
-    if tokens > 512 || !register_kernels(d_in, d_out) {
+    // One depth block, and products (whole and each thread's columns) that run the register
+    // kernels rather than the paths that reduce across lanes.
+    if tokens > ONE_DEPTH_BLOCK || !runs_register_kernels(d_in, d_out, tokens) {
         return None;
     }
-    let stripes = column_stripes(d_out, |columns| register_kernels(d_in, columns));
+    let stripes = column_stripes(d_out, |columns| {
+        runs_register_kernels(d_in, columns, tokens)
+    });
 
     let (xs, gs) = (x_layout.strides(), g_layout.strides());
     let x_data: &[f32] = x.storage();

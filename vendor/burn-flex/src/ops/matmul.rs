@@ -299,6 +299,19 @@ fn matmul_2d_strided<T: GemmScalar>(lhs: FlexTensor, rhs: FlexTensor) -> FlexTen
 /// On the paper-tiny stack (batch 64, 65 tokens) this runs a layer's forward product and its
 /// input gradient at 1.2–1.5× the speed of 64 single-threaded products side by side, and packs
 /// the weight once instead of 64 times.
+/// Whether `gemm` computes an `m × k` by `k × n` f32 product with its register kernels, each
+/// output one fused multiply-add chain per depth block (a glit patch, see `PATCHED.md`):
+/// upstream's vector-vector (`k ≤ 2`), matrix-vector (one row or column) and small-output
+/// (at most 16 × 16) paths reduce across lanes instead.
+pub(crate) fn runs_register_kernels(m: usize, n: usize, k: usize) -> bool {
+    k > 2 && m >= 2 && n >= 2 && m * n > 16 * 16
+}
+
+/// The longest sum `gemm` leaves in one depth block whatever the product's shape: products of
+/// at most 64 × 64 outputs cut `k` at 512, larger ones at their cache model's block, which is
+/// never shorter.
+pub(crate) const ONE_DEPTH_BLOCK: usize = 512;
+
 fn stacks_into_one_product<T: GemmScalar>(
     m: usize,
     n: usize,
@@ -308,11 +321,10 @@ fn stacks_into_one_product<T: GemmScalar>(
     lhs_row_stride: isize,
     rhs_batch_strides: &[isize],
 ) -> bool {
-    let runs_register_kernels = k > 2 && m >= 2 && n >= 2 && m * n > 16 * 16;
-    let depth_blocks_of_k_alone = k <= 512 || m > 64 || n > 64;
+    let depth_blocks_of_k_alone = k <= ONE_DEPTH_BLOCK || m > 64 || n > 64;
     T::dtype() == DType::F32
         && batch > 1
-        && runs_register_kernels
+        && runs_register_kernels(m, n, k)
         && depth_blocks_of_k_alone
         && rhs_batch_strides.iter().all(|&s| s == 0)
         && (0..batch).all(|b| lhs_offset(b) == (b * m) as isize * lhs_row_stride)
