@@ -3,10 +3,13 @@
 //! bit for bit. The same holds for GELU, GELU's gradient, sigmoid and softmax, which use them. A spread
 //! of inputs over every exponent runs with the tests; the ignored
 //! `*_on_every_f32` tests check all 2^32 inputs (`cargo test on_every_f32 -- --ignored`, about two
-//! minutes).
+//! minutes per vector width). Tensors use the widest vector width the CPU has;
+//! `erf_and_exp_match_at_every_width` and the ignored `*_at_narrower_widths` tests run the same
+//! inputs through every width the CPU supports (AVX-512, AVX2, baseline).
 
 use burn::backend::Autodiff;
 use burn::tensor::{activation, Tensor, TensorData};
+use burn_flex::ops::lane_width::{erf_f32_at, exp_f32_at, LaneWidth};
 use burn_flex::{Flex, FlexDevice};
 
 type T1 = Tensor<Flex, 1>;
@@ -97,6 +100,34 @@ fn erf_matches_libm_bit_for_bit() {
 fn exp_matches_std_bit_for_bit() {
     let values = spread();
     assert_same_bits("exp", &values, &on_tensor(&values, |t| t.exp()), f32::exp);
+}
+
+/// A lane-wise function at a chosen width (`erf_f32_at`, `exp_f32_at`).
+type AtWidth = fn(LaneWidth, &mut [f32]);
+
+/// `values` through `op` at `width`.
+fn at_width(values: &[f32], width: LaneWidth, op: AtWidth) -> Vec<f32> {
+    let mut out = values.to_vec();
+    op(width, &mut out);
+    out
+}
+
+#[test]
+fn erf_and_exp_match_at_every_width() {
+    let widths = LaneWidth::available();
+    assert_eq!(widths[0], LaneWidth::widest());
+    assert_eq!(widths.last().map(|w| w.name()), Some("baseline"));
+    let values = spread();
+    let functions = [
+        ("erf", erf_f32_at as AtWidth, libm::erff as fn(f32) -> f32),
+        ("exp", exp_f32_at, f32::exp),
+    ];
+    for width in widths {
+        for (name, at, scalar) in functions {
+            let what = format!("{name} at {}", width.name());
+            assert_same_bits(&what, &values, &at_width(&values, width, at), scalar);
+        }
+    }
 }
 
 /// The inputs of a layer: values in [-8, 8), where GELU's erf takes each of libm's formulas.
@@ -223,4 +254,28 @@ fn erf_on_every_f32() {
 #[ignore = "all 2^32 inputs, about two minutes: `cargo test on_every_f32 -- --ignored`"]
 fn exp_on_every_f32() {
     every_f32("exp", |t| t.exp(), f32::exp);
+}
+
+/// All 2^32 inputs through `op` at every width narrower than the widest (which the tensor
+/// tests above cover).
+fn every_f32_at_narrower_widths(what: &str, op: AtWidth, want: impl Fn(f32) -> f32 + Copy) {
+    for width in LaneWidth::available().into_iter().skip(1) {
+        let what = format!("{what} at {}", width.name());
+        for start in (0u64..1 << 32).step_by(1 << 24) {
+            let values = bit_patterns(start, start + (1 << 24), 1);
+            assert_same_bits(&what, &values, &at_width(&values, width, op), want);
+        }
+    }
+}
+
+#[test]
+#[ignore = "all 2^32 inputs per narrower width: `cargo test on_every_f32 -- --ignored`"]
+fn erf_on_every_f32_at_narrower_widths() {
+    every_f32_at_narrower_widths("erf", erf_f32_at, libm::erff);
+}
+
+#[test]
+#[ignore = "all 2^32 inputs per narrower width: `cargo test on_every_f32 -- --ignored`"]
+fn exp_on_every_f32_at_narrower_widths() {
+    every_f32_at_narrower_widths("exp", exp_f32_at, f32::exp);
 }

@@ -286,7 +286,12 @@ impl FlexTensor {
             "filled_typed: dtype size mismatch"
         );
         let n = shape.num_elements();
-        let data = alloc::vec![value; n];
+        // glit patch: filled on the pool when large (see `split_loops`), not on one thread.
+        let data = crate::ops::split_loops::collect_rows(n, 1, |_, slots| {
+            for slot in slots {
+                slot.write(value);
+            }
+        });
         let bytes = Bytes::from_elems(data);
         Self {
             data: Arc::new(bytes),

@@ -198,10 +198,19 @@ fn sigmoid_f64(x: f64) -> f64 {
 //
 // The same expressions as the per-element closures in `gelu`, `gelu_backward` and `sigmoid`, with
 // `erf_f32` and `exp` computed for a whole block at once by `erf_lanes::erff_in_place` and
-// `exp_lanes::expf_in_place`, so the results are bit-identical.
+// `exp_lanes::expf_in_place`, so the results are bit-identical. Each block's loops run at the
+// widest vector width the CPU has (`lane_width::at_widest_fn`).
 
-/// `sigmoid_f32` of one block of at most [`F32_BLOCK`] values.
-fn sigmoid_f32_block(x: &[f32], out: &mut [f32]) {
+use crate::ops::lane_width::at_widest_fn;
+use core::mem::MaybeUninit;
+
+at_widest_fn! {
+    /// `sigmoid_f32` of one block of at most [`F32_BLOCK`] values.
+    fn sigmoid_f32_block(x: &[f32], out: &mut [f32]) => sigmoid_block
+}
+
+#[inline(always)]
+fn sigmoid_block(x: &[f32], out: &mut [f32]) {
     for (out, &x) in out.iter_mut().zip(x) {
         *out = if x >= 0.0 { -x } else { x };
     }
@@ -216,8 +225,13 @@ fn sigmoid_f32_block(x: &[f32], out: &mut [f32]) {
     }
 }
 
-/// GELU of one block of at most [`F32_BLOCK`] values.
-fn gelu_f32_block(x: &[f32], out: &mut [f32]) {
+at_widest_fn! {
+    /// GELU of one block of at most [`F32_BLOCK`] values.
+    fn gelu_f32_block(x: &[f32], out: &mut [f32]) => gelu_block
+}
+
+#[inline(always)]
+fn gelu_block(x: &[f32], out: &mut [f32]) {
     let mut erf = [0.0f32; F32_BLOCK];
     let erf = erf_of_x_over_sqrt2(x, &mut erf);
     for ((out, &x), &e) in out.iter_mut().zip(x).zip(erf.iter()) {
@@ -227,6 +241,7 @@ fn gelu_f32_block(x: &[f32], out: &mut [f32]) {
 
 /// `erf_f32(x / sqrt(2))` for a block of at most [`F32_BLOCK`] values, written to the front
 /// of `erf`, which it returns: the term GELU and its gradient share.
+#[inline(always)]
 fn erf_of_x_over_sqrt2<'a>(x: &[f32], erf: &'a mut [f32; F32_BLOCK]) -> &'a [f32] {
     let erf = &mut erf[..x.len()];
     for (e, &x) in erf.iter_mut().zip(x) {
@@ -247,9 +262,7 @@ fn gelu_backward_f32(x: &FlexTensor, grad: &FlexTensor) -> Option<FlexTensor> {
     }
     let xs: &[f32] = x.as_slice()?;
     let grads: &[f32] = grad.as_slice()?;
-    let inv_sqrt_2pi: f32 = 1.0 / (2.0 * core::f32::consts::PI).sqrt();
-    let mut out = vec![0.0f32; xs.len()];
-    crate::ops::split_loops::update_rows(&mut out, 1, |first, out| {
+    let out = crate::ops::split_loops::collect_rows(xs.len(), 1, |first, out| {
         let xs = &xs[first..first + out.len()];
         let grads = &grads[first..first + out.len()];
         for ((out, xs), grads) in out
@@ -257,25 +270,7 @@ fn gelu_backward_f32(x: &FlexTensor, grad: &FlexTensor) -> Option<FlexTensor> {
             .zip(xs.chunks(F32_BLOCK))
             .zip(grads.chunks(F32_BLOCK))
         {
-            let mut erf = [0.0f32; F32_BLOCK];
-            let erf = erf_of_x_over_sqrt2(xs, &mut erf);
-            let mut gauss = [0.0f32; F32_BLOCK];
-            let gauss = &mut gauss[..xs.len()];
-            for (e, &x) in gauss.iter_mut().zip(xs) {
-                *e = -0.5 * x * x;
-            }
-            crate::ops::exp_lanes::expf_in_place(gauss);
-            for ((((out, &x), &g), &e), &gauss) in out
-                .iter_mut()
-                .zip(xs)
-                .zip(grads)
-                .zip(erf.iter())
-                .zip(gauss.iter())
-            {
-                let cdf = 0.5 * (1.0 + e);
-                let pdf = inv_sqrt_2pi * gauss;
-                *out = g * (cdf + x * pdf);
-            }
+            gelu_gradient_f32_block(xs, grads, out);
         }
     });
     Some(FlexTensor::new(
@@ -283,6 +278,37 @@ fn gelu_backward_f32(x: &FlexTensor, grad: &FlexTensor) -> Option<FlexTensor> {
         Layout::contiguous(x.layout().shape().clone()),
         DType::F32,
     ))
+}
+
+at_widest_fn! {
+    /// GELU's input gradient for one block of at most [`F32_BLOCK`] inputs `x` and output
+    /// gradients `grad`, written to `out`.
+    fn gelu_gradient_f32_block(x: &[f32], grad: &[f32], out: &mut [MaybeUninit<f32>])
+        => gelu_gradient_block
+}
+
+#[inline(always)]
+fn gelu_gradient_block(xs: &[f32], grads: &[f32], out: &mut [MaybeUninit<f32>]) {
+    let inv_sqrt_2pi: f32 = 1.0 / (2.0 * core::f32::consts::PI).sqrt();
+    let mut erf = [0.0f32; F32_BLOCK];
+    let erf = erf_of_x_over_sqrt2(xs, &mut erf);
+    let mut gauss = [0.0f32; F32_BLOCK];
+    let gauss = &mut gauss[..xs.len()];
+    for (e, &x) in gauss.iter_mut().zip(xs) {
+        *e = -0.5 * x * x;
+    }
+    crate::ops::exp_lanes::expf_in_place(gauss);
+    for ((((out, &x), &g), &e), &gauss) in out
+        .iter_mut()
+        .zip(xs)
+        .zip(grads)
+        .zip(erf.iter())
+        .zip(gauss.iter())
+    {
+        let cdf = 0.5 * (1.0 + e);
+        let pdf = inv_sqrt_2pi * gauss;
+        out.write(g * (cdf + x * pdf));
+    }
 }
 
 // ============================================================================

@@ -6,7 +6,7 @@
 //! compiled with fused multiply-adds. One call per element kept softmax and GELU's gradient
 //! at a tenth of a training step. Here the same double-precision steps, with the fused
 //! multiply-adds where `__expf_fma` has them, the same constants and the same 32-entry
-//! table, run eight lanes at once; a block holding an argument with `|x| >= 88`, an infinity
+//! table, run eight or sixteen lanes at once; a block holding an argument with `|x| >= 88`, an infinity
 //! or NaN still goes to `f32::exp`. The result is bit-identical to `f32::exp` on every input;
 //! glit checks that over all 2^32 inputs (`tests/integration/cpu_math.rs`). Without AVX2 and
 //! FMA (where glibc takes another variant), and on any other platform or C library, every
@@ -26,27 +26,53 @@
 /// Values per pass.
 const BLOCK: usize = 64;
 
+use super::lane_width::{LaneWidth, Width};
+
 /// Replaces every `x` in `values` by `x.exp()`, bit for bit.
 pub(crate) fn expf_in_place(values: &mut [f32]) {
-    #[cfg(all(
-        feature = "std",
-        target_arch = "x86_64",
-        target_os = "linux",
-        target_env = "gnu"
-    ))]
-    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has just been found to support AVX2 and FMA.
-        unsafe { expf_in_place_fma(values) };
-        return;
-    }
-    for x in values.iter_mut() {
-        *x = x.exp();
+    expf_in_place_at(LaneWidth::widest(), values)
+}
+
+/// [`expf_in_place`] at a given width (every width gives the same bits).
+pub(crate) fn expf_in_place_at(width: LaneWidth, values: &mut [f32]) {
+    match width.width() {
+        // SAFETY: a `LaneWidth` exists only for a width the CPU supports.
+        #[cfg(all(
+            feature = "std",
+            target_arch = "x86_64",
+            target_os = "linux",
+            target_env = "gnu"
+        ))]
+        Width::Avx512 => unsafe { expf_in_place_avx512(values) },
+        // SAFETY: as above.
+        #[cfg(all(
+            feature = "std",
+            target_arch = "x86_64",
+            target_os = "linux",
+            target_env = "gnu"
+        ))]
+        Width::Avx2 => unsafe { expf_in_place_fma(values) },
+        _ => {
+            for x in values.iter_mut() {
+                *x = x.exp();
+            }
+        }
     }
 }
 
-/// The lane-wise path, compiled for AVX2 with fused multiply-adds. A block holding any
-/// argument the lanes do not cover goes to `f32::exp` whole, which gives the same bits for
-/// the others.
+/// [`expf_blocks`] compiled for AVX-512 (sixteen lanes) with fused multiply-adds.
+#[cfg(all(
+    feature = "std",
+    target_arch = "x86_64",
+    target_os = "linux",
+    target_env = "gnu"
+))]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn expf_in_place_avx512(values: &mut [f32]) {
+    expf_blocks(values)
+}
+
+/// [`expf_blocks`] compiled for AVX2 with fused multiply-adds.
 #[cfg(all(
     feature = "std",
     target_arch = "x86_64",
@@ -55,6 +81,13 @@ pub(crate) fn expf_in_place(values: &mut [f32]) {
 ))]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn expf_in_place_fma(values: &mut [f32]) {
+    expf_blocks(values)
+}
+
+/// The lane-wise path. A block holding any argument the lanes do not cover goes to
+/// `f32::exp` whole, which gives the same bits for the others.
+#[inline(always)]
+fn expf_blocks(values: &mut [f32]) {
     for block in values.chunks_mut(BLOCK) {
         // glibc's own test for its special cases: the top 12 bits of |x| at or above those
         // of 88.0 (|x| >= 88, infinities, NaN).

@@ -340,11 +340,6 @@ where
 {
     debug_assert_eq!(tensor.dtype(), DType::F32);
     let n = tensor.layout().num_elements();
-    let by_blocks = |x: &[f32], out: &mut [f32]| {
-        for (x, out) in x.chunks(F32_BLOCK).zip(out.chunks_mut(F32_BLOCK)) {
-            op(x, out)
-        }
-    };
     if tensor.is_unique() && tensor.layout().is_contiguous() && tensor.layout().start_offset() == 0
     {
         let values: &mut [f32] = &mut tensor.storage_mut()[..n];
@@ -362,8 +357,19 @@ where
     let src: &[f32] = tensor
         .as_slice()
         .expect("map_f32_blocks: to_contiguous gives a contiguous f32 tensor");
-    let mut out = alloc::vec![0.0f32; n];
-    crate::ops::split_loops::update_with(&mut out, src, |out, x| by_blocks(x, out));
+    // Each block is computed on the stack and copied out, so the output is never zero-filled
+    // first (on one thread) only to be overwritten.
+    let out = crate::ops::split_loops::collect_rows(n, 1, |first, slots| {
+        let src = &src[first..first + slots.len()];
+        for (x, slots) in src.chunks(F32_BLOCK).zip(slots.chunks_mut(F32_BLOCK)) {
+            let mut block = [0.0f32; F32_BLOCK];
+            let block = &mut block[..x.len()];
+            op(x, block);
+            for (slot, &value) in slots.iter_mut().zip(block.iter()) {
+                slot.write(value);
+            }
+        }
+    });
     FlexTensor::new(
         Bytes::from_elems(out),
         Layout::contiguous(tensor.layout().shape().clone()),
