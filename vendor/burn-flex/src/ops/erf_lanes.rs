@@ -13,11 +13,11 @@
 //! bit-identical to `libm::erff` on every input; glit checks that over all 2^32 inputs
 //! (`tests/integration/cpu_math.rs`).
 
+use super::lane_width::{LaneWidth, Width};
+
 /// How many values one pass takes: enough to amortise the passes' loop overheads, small
 /// enough for the stack arrays (about 6 KiB) to stay in L1.
 const BLOCK: usize = 256;
-
-use super::lane_width::{LaneWidth, Width};
 
 /// Replaces every `x` in `values` by `libm::erff(x)`, bit for bit.
 pub(crate) fn erff_in_place(values: &mut [f32]) {

@@ -6,11 +6,11 @@
 //! compiled with fused multiply-adds. One call per element kept softmax and GELU's gradient
 //! at a tenth of a training step. Here the same double-precision steps, with the fused
 //! multiply-adds where `__expf_fma` has them, the same constants and the same 32-entry
-//! table, run eight or sixteen lanes at once; a block holding an argument with `|x| >= 88`, an infinity
-//! or NaN still goes to `f32::exp`. The result is bit-identical to `f32::exp` on every input;
-//! glit checks that over all 2^32 inputs (`tests/integration/cpu_math.rs`). Without AVX2 and
-//! FMA (where glibc takes another variant), and on any other platform or C library, every
-//! value goes to `f32::exp` itself.
+//! table, run eight or sixteen lanes at once (`lane_width`); a block holding an argument with
+//! `|x| >= 88`, an infinity or NaN still goes to `f32::exp`. The result is bit-identical to
+//! `f32::exp` on every input; glit checks that over all 2^32 inputs at every width
+//! (`tests/integration/cpu_math.rs`). Without AVX2 and FMA (where glibc takes another
+//! variant), and on any other platform or C library, every value goes to `f32::exp` itself.
 
 // Elsewhere only the fallback loop is compiled in.
 #![cfg_attr(
@@ -23,10 +23,10 @@
     allow(dead_code)
 )]
 
+use super::lane_width::{LaneWidth, Width};
+
 /// Values per pass.
 const BLOCK: usize = 64;
-
-use super::lane_width::{LaneWidth, Width};
 
 /// Replaces every `x` in `values` by `x.exp()`, bit for bit.
 pub(crate) fn expf_in_place(values: &mut [f32]) {
