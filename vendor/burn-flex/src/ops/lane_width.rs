@@ -4,7 +4,9 @@
 //! the widest instruction set the CPU has: AVX-512 (sixteen lanes), AVX2 with FMA (eight), or
 //! the baseline. Every width computes each lane with the same operations in the same order,
 //! so all give the same bits; [`LaneWidth::available`] and the `*_at` functions let tests
-//! check each width the machine has against the scalar functions.
+//! check each width the machine has against the scalar functions. `at_widest_fn!` compiles
+//! the block loops of the activations that use them (GELU, its gradient, sigmoid) for the
+//! widest width the same way.
 
 /// One instruction set the lane-wise functions are compiled for. A value exists only for a
 /// width the running CPU supports, so passing one to the `*_at` functions is always sound.
