@@ -518,3 +518,170 @@ fn matmul_writes_every_output_including_an_empty_inner_dimension() {
         }
     }
 }
+
+/// The first element whose bits differ, if any: (index, left, right).
+fn first_difference(a: &[f32], b: &[f32]) -> Option<(usize, f32, f32)> {
+    assert_eq!(a.len(), b.len());
+    (0..a.len())
+        .find(|&i| a[i].to_bits() != b[i].to_bits())
+        .map(|i| (i, a[i], b[i]))
+}
+
+#[test]
+fn layer_norm_node_matches_the_composition_bit_for_bit() {
+    use burn::backend::Autodiff;
+    use burn::tensor::ops::ModuleOps;
+    use burn::tensor::TensorPrimitive;
+    type AD = Autodiff<Flex>;
+    // The blocks' normalisation (batch 64, 65 tokens, 192 channels), an odd small one, and
+    // one without a bias.
+    for (batch, tokens, d, with_bias) in [(64, 65, 192, true), (3, 5, 7, true), (4, 9, 33, false)] {
+        let x = values(batch * tokens * d, 21)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v * (1.0 + (i % d) as f32 / d as f32) + 0.3)
+            .collect::<Vec<_>>();
+        let g = values(batch * tokens * d, 22);
+        let gamma = values(d, 23)
+            .iter()
+            .map(|v| 1.0 + v / 4.0)
+            .collect::<Vec<_>>();
+        let beta = values(d, 24);
+        let run = |whole: bool| {
+            let param = |v: &[f32]| {
+                Tensor::<AD, 1>::from_data(TensorData::new(v.to_vec(), [d]), &FlexDevice)
+                    .require_grad()
+            };
+            let x = Tensor::<AD, 3>::from_data(
+                TensorData::new(x.clone(), [batch, tokens, d]),
+                &FlexDevice,
+            )
+            .require_grad();
+            let (gamma, beta) = (param(&gamma), param(&beta));
+            let eps = 1e-6;
+            let y = if whole {
+                Tensor::<AD, 3>::from_primitive(TensorPrimitive::Float(AD::layer_norm(
+                    x.clone().into_primitive().tensor(),
+                    gamma.clone().into_primitive().tensor(),
+                    with_bias.then(|| beta.clone().into_primitive().tensor()),
+                    eps,
+                )))
+            } else {
+                // What the autodiff backend recorded before layer normalization was one node.
+                let mean = x.clone().mean_dim(2);
+                let centered = x.clone() - mean;
+                let var = (centered.clone() * centered.clone()).mean_dim(2);
+                let normalized = centered / var.add_scalar(eps).sqrt();
+                let scaled = normalized * gamma.clone().reshape([1, 1, d]);
+                if with_bias {
+                    scaled + beta.clone().reshape([1, 1, d])
+                } else {
+                    scaled
+                }
+            };
+            // A residual connection: `x` has a second use, registered first on the way back.
+            let g = Tensor::<AD, 3>::from_data(
+                TensorData::new(g.clone(), [batch, tokens, d]),
+                &FlexDevice,
+            );
+            let grads = ((y.clone() + x.clone()) * g).sum().backward();
+            let read1 = |t: Tensor<Flex, 1>| t.into_data().to_vec::<f32>().expect("f32");
+            (
+                read3(y.inner()),
+                read3(x.grad(&grads).expect("input gradient")),
+                read1(gamma.grad(&grads).expect("gamma gradient")),
+                beta.grad(&grads).map(read1),
+            )
+        };
+        let (whole, composed) = (run(true), run(false));
+        let case = format!("[{batch}, {tokens}, {d}], bias {with_bias}");
+        assert_eq!(
+            first_difference(&whole.0, &composed.0),
+            None,
+            "output, {case}"
+        );
+        assert_eq!(
+            first_difference(&whole.1, &composed.1),
+            None,
+            "input gradient, {case}"
+        );
+        assert_eq!(
+            first_difference(&whole.2, &composed.2),
+            None,
+            "gamma gradient, {case}"
+        );
+        assert_eq!(whole.3.is_some(), with_bias, "beta gradient, {case}");
+        if let (Some(a), Some(b)) = (&whole.3, &composed.3) {
+            assert_eq!(first_difference(a, b), None, "beta gradient, {case}");
+        }
+        // And what it means: each output row, less beta and over gamma, has mean 0 and
+        // variance 1 (to float tolerance).
+        for row in [0, batch * tokens - 1] {
+            let n: Vec<f64> = (0..d)
+                .map(|i| {
+                    let shift = if with_bias { beta[i] } else { 0.0 };
+                    ((whole.0[row * d + i] - shift) / gamma[i]) as f64
+                })
+                .collect();
+            let mean = n.iter().sum::<f64>() / d as f64;
+            let var = n.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / d as f64;
+            assert!(
+                mean.abs() < 1e-4 && (var - 1.0).abs() < 1e-3,
+                "{case}: {mean} {var}"
+            );
+        }
+    }
+}
+
+#[test]
+fn softmax_node_matches_the_composition_bit_for_bit() {
+    use burn::backend::Autodiff;
+    type AD = Autodiff<Flex>;
+    // Attention scores (batch 64, 3 heads, 65 tokens), a small odd shape, rows longer than the
+    // SIMD maximum's threshold (512), and a softmax over a dimension that is not the last.
+    for (shape, dim) in [
+        ([64, 3, 65, 65], 3),
+        ([2, 3, 5, 7], 3),
+        ([1, 2, 3, 600], 3),
+        ([2, 3, 5, 7], 2),
+    ] {
+        let len: usize = shape.iter().product();
+        let s = values(len, 25).iter().map(|v| v * 3.0).collect::<Vec<_>>();
+        let g = values(len, 26);
+        let run = |whole: bool| {
+            let s = Tensor::<AD, 4>::from_data(TensorData::new(s.clone(), shape), &FlexDevice)
+                .require_grad();
+            let y = if whole {
+                activation::softmax(s.clone(), dim)
+            } else {
+                // What the autodiff backend recorded before softmax was one node.
+                let max = s.clone().detach().max_dim(dim);
+                let exp = (s.clone() - max).exp();
+                exp.clone() / exp.sum_dim(dim)
+            };
+            let g = Tensor::<AD, 4>::from_data(TensorData::new(g.clone(), shape), &FlexDevice);
+            let grads = (y.clone() * g).sum().backward();
+            (
+                read(y.inner()),
+                read(s.grad(&grads).expect("input gradient")),
+            )
+        };
+        let (whole, composed) = (run(true), run(false));
+        let case = format!("{shape:?} over dim {dim}");
+        assert_eq!(
+            first_difference(&whole.0, &composed.0),
+            None,
+            "output, {case}"
+        );
+        assert_eq!(
+            first_difference(&whole.1, &composed.1),
+            None,
+            "input gradient, {case}"
+        );
+        // And what it means: the first row (over the last dimension) sums to 1.
+        if dim == 3 {
+            let row: f32 = whole.0[..shape[3]].iter().sum();
+            assert!((row - 1.0).abs() < 1e-5, "{case}: {row}");
+        }
+    }
+}

@@ -170,6 +170,19 @@ impl ActivationOps<Flex> for Flex {
     fn softmax(tensor: FloatTensor<Flex>, dim: usize) -> FloatTensor<Flex> {
         softmax(tensor, dim)
     }
+
+    // glit patch: the composition's numbers, fused (`softmax_composed.rs`).
+    fn softmax_composed(tensor: FloatTensor<Flex>, dim: usize) -> FloatTensor<Flex> {
+        crate::ops::softmax_composed::forward(tensor, dim)
+    }
+
+    fn softmax_composed_backward(
+        tensor: FloatTensor<Flex>,
+        grad: FloatTensor<Flex>,
+        dim: usize,
+    ) -> FloatTensor<Flex> {
+        crate::ops::softmax_composed::backward(tensor, grad, dim)
+    }
 }
 
 #[inline]

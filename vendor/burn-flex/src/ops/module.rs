@@ -782,6 +782,26 @@ impl ModuleOps<Flex> for Flex {
         crate::ops::activation::layer_norm(tensor, gamma, beta, epsilon)
     }
 
+    // glit patch: the composition's numbers, fused (`layer_norm_composed.rs`).
+    fn layer_norm_composed(
+        tensor: FloatTensor<Flex>,
+        gamma: FloatTensor<Flex>,
+        beta: Option<FloatTensor<Flex>>,
+        epsilon: f64,
+    ) -> FloatTensor<Flex> {
+        crate::ops::layer_norm_composed::forward(tensor, gamma, beta, epsilon)
+    }
+
+    fn layer_norm_composed_backward(
+        tensor: FloatTensor<Flex>,
+        gamma: FloatTensor<Flex>,
+        grad: FloatTensor<Flex>,
+        epsilon: f64,
+        prior: Option<FloatTensor<Flex>>,
+    ) -> (FloatTensor<Flex>, FloatTensor<Flex>) {
+        crate::ops::layer_norm_composed::backward(tensor, gamma, grad, epsilon, prior)
+    }
+
     fn embedding_backward(
         weights: FloatTensor<Flex>,
         output_grad: FloatTensor<Flex>,

@@ -1681,6 +1681,45 @@ pub fn min_dim_with_indices(tensor: FlexTensor, dim: usize) -> (FlexTensor, Flex
 const EXTREMUM_PARALLEL_THRESHOLD: usize = 32 * 1024;
 
 /// Minimum row length for the 2-pass SIMD extremum path (reduce + scan).
+/// glit patch: the sum of one contiguous row, as `sum_dim` over the last dimension of a
+/// contiguous tensor computes it (the same lanes, accumulators and order), for fused
+/// operations that must give `sum_dim`'s bits (`layer_norm_composed.rs`).
+pub(crate) fn sum_f32_row(row: &[f32]) -> f32 {
+    #[cfg(feature = "simd")]
+    {
+        kernels::sum_f32(row)
+    }
+    #[cfg(not(feature = "simd"))]
+    {
+        row.iter().copied().sum()
+    }
+}
+
+/// glit patch: the maximum of one contiguous, non-empty row, as `max_dim` over the last
+/// dimension computes it (a NaN anywhere gives NaN), for fused operations that must give
+/// `max_dim`'s bits (`softmax_composed.rs`).
+pub(crate) fn max_f32_row(row: &[f32]) -> f32 {
+    #[cfg(feature = "simd")]
+    if row.len() >= EXTREMUM_SIMD_ROW_THRESHOLD {
+        let max = kernels::max_f32(row);
+        return if max.is_nan() || row.iter().any(|v| v.is_nan()) {
+            f32::NAN
+        } else {
+            max
+        };
+    }
+    let mut best = row[0];
+    for &v in row {
+        if v.is_nan() {
+            return f32::NAN;
+        }
+        if v > best {
+            best = v;
+        }
+    }
+    best
+}
+
 /// Below this, single-pass scalar is faster since it reads each element once.
 #[cfg(feature = "simd")]
 const EXTREMUM_SIMD_ROW_THRESHOLD: usize = 512;

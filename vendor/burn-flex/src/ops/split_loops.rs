@@ -69,6 +69,54 @@ where
     out
 }
 
+/// Two new vectors of `len` elements each (whole rows of `row_len`), filled together:
+/// `fill(first_row, slots_a, slots_b)` gets matching runs of rows of both and writes every
+/// slot it is given.
+pub(crate) fn collect_row_pairs<R, F>(len: usize, row_len: usize, fill: F) -> (Vec<R>, Vec<R>)
+where
+    R: Send,
+    F: Fn(usize, &mut [MaybeUninit<R>], &mut [MaybeUninit<R>]) + Sync + Send,
+{
+    let mut a = Vec::with_capacity(len);
+    let mut b = Vec::with_capacity(len);
+    {
+        let slots_a = &mut a.spare_capacity_mut()[..len];
+        let slots_b = &mut b.spare_capacity_mut()[..len];
+        // Hand out runs of rows of `a` and the same rows of `b` beside them.
+        let b_base = SendPtr(slots_b.as_mut_ptr());
+        update_rows(slots_a, row_len, |first, rows_a| {
+            let start = first * row_len;
+            // SAFETY: runs of `a` are disjoint, so the same runs of `b` (as long as `a`) are
+            // too; each is borrowed only by the call that got its run of `a`.
+            let rows_b =
+                unsafe { core::slice::from_raw_parts_mut(b_base.get().add(start), rows_a.len()) };
+            fill(first, rows_a, rows_b)
+        });
+    }
+    // SAFETY: `update_rows` handed every one of the first `len` slots of `a` to `fill`, with
+    // the same slots of `b`, and `fill` writes every slot it is given.
+    unsafe {
+        a.set_len(len);
+        b.set_len(len);
+    }
+    (a, b)
+}
+
+/// A raw pointer that may cross to the pool's threads (each uses a disjoint part).
+struct SendPtr<T>(*mut T);
+
+// SAFETY: only used for disjoint runs of one buffer, one thread per run.
+unsafe impl<T: Send> Send for SendPtr<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so closures capture the wrapper, not the bare pointer).
+    fn get(&self) -> *mut T {
+        self.0
+    }
+}
+
 /// Runs `body` over `data`, in chunks on the pool when `data` is large.
 pub(crate) fn update<E, F>(data: &mut [E], body: F)
 where
