@@ -685,3 +685,59 @@ fn softmax_node_matches_the_composition_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn gelu_node_keeping_erf_matches_gelu_and_its_backward_bit_for_bit() {
+    use burn::backend::Autodiff;
+    use burn::tensor::ops::ActivationOps;
+    use burn::tensor::TensorPrimitive;
+    type AD = Autodiff<Flex>;
+    // An FFN's hidden layer (above the split size, not a whole number of 256-value blocks)
+    // and a small odd one.
+    for shape in [[4, 65, 301], [1, 3, 7]] {
+        let len: usize = shape.iter().product();
+        let x = values(len, 27).iter().map(|v| v * 2.5).collect::<Vec<_>>();
+        let g = values(len, 28);
+        let flex = |v: &[f32]| {
+            Tensor::<Flex, 3>::from_data(TensorData::new(v.to_vec(), shape), &FlexDevice)
+        };
+        // The node: the forward keeps erf(x/√2) and the backward uses it.
+        let x_ad = Tensor::<AD, 3>::from_data(TensorData::new(x.clone(), shape), &FlexDevice)
+            .require_grad();
+        let y = activation::gelu(x_ad.clone());
+        let grads = (y.clone() * Tensor::<AD, 3>::from_inner(flex(&g)))
+            .sum()
+            .backward();
+        let node = (
+            read3(y.inner()),
+            read3(x_ad.grad(&grads).expect("input gradient")),
+        );
+        // The backend's own `gelu` and `gelu_backward`, which computed erf again.
+        let plain_grad =
+            Tensor::<Flex, 3>::from_primitive(TensorPrimitive::Float(Flex::gelu_backward(
+                flex(&x).into_primitive().tensor(),
+                flex(&g).into_primitive().tensor(),
+            )));
+        let plain = (read3(activation::gelu(flex(&x))), read3(plain_grad));
+        assert_eq!(
+            first_difference(&node.0, &plain.0),
+            None,
+            "output, {shape:?}"
+        );
+        assert_eq!(
+            first_difference(&node.1, &plain.1),
+            None,
+            "input gradient, {shape:?}"
+        );
+        // And the gradient's meaning at one point, against the exact derivative.
+        let (xi, gi) = (x[5] as f64, g[5] as f64);
+        let cdf = 0.5 * (1.0 + libm::erf(xi / std::f64::consts::SQRT_2));
+        let pdf = (-0.5 * xi * xi).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let exact = gi * (cdf + xi * pdf);
+        assert!(
+            (node.1[5] as f64 - exact).abs() < 1e-5,
+            "{shape:?}: {} vs {exact}",
+            node.1[5]
+        );
+    }
+}

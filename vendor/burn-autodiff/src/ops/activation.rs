@@ -20,8 +20,10 @@ impl<B: Backend, C: CheckpointStrategy> ActivationOps<Autodiff<B, C>> for Autodi
 
         retro_unary!(RetroGelu, B::gelu);
 
+        // glit patch: the state also holds what the backend kept from the forward pass
+        // (`gelu_with_saved`), which the backward pass hands back to it.
         impl<B: Backend> Backward<B, 1> for Gelu {
-            type State = NodeId;
+            type State = (NodeId, Option<B::FloatTensorPrimitive>);
 
             fn backward(
                 self,
@@ -29,10 +31,11 @@ impl<B: Backend, C: CheckpointStrategy> ActivationOps<Autodiff<B, C>> for Autodi
                 grads: &mut Gradients,
                 checkpointer: &mut Checkpointer,
             ) {
-                let input = checkpointer.retrieve_node_output(ops.state);
+                let (input, saved) = ops.state;
+                let input = checkpointer.retrieve_node_output(input);
 
                 unary::<B, _>(ops.parents, ops.node, grads, |grad| {
-                    B::gelu_backward(input, grad)
+                    B::gelu_backward_with_saved(input, saved, grad)
                 });
             }
         }
@@ -46,7 +49,8 @@ impl<B: Backend, C: CheckpointStrategy> ActivationOps<Autodiff<B, C>> for Autodi
         {
             OpsKind::Tracked(mut prep) => {
                 let state = prep.checkpoint(&tensor);
-                prep.finish(state, B::gelu(tensor.primitive.clone()))
+                let (output, saved) = B::gelu_with_saved(tensor.primitive.clone());
+                prep.finish((state, saved), output)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::gelu(tensor.primitive)),
         }

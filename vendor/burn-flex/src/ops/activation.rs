@@ -101,6 +101,30 @@ impl ActivationOps<Flex> for Flex {
         )
     }
 
+    // glit patch: GELU keeps `erf(x/√2)` for its gradient (contiguous f32); the values are
+    // `gelu`'s and `gelu_backward`'s.
+    fn gelu_with_saved(
+        tensor: FloatTensor<Flex>,
+    ) -> (FloatTensor<Flex>, Option<FloatTensor<Flex>>) {
+        match gelu_keeping_erf_f32(&tensor) {
+            Some((output, erf)) => (output, Some(erf)),
+            None => (Self::gelu(tensor), None),
+        }
+    }
+
+    fn gelu_backward_with_saved(
+        x: FloatTensor<Flex>,
+        saved: Option<FloatTensor<Flex>>,
+        grad: FloatTensor<Flex>,
+    ) -> FloatTensor<Flex> {
+        if let Some(erf) = &saved
+            && let Some(gradient) = gelu_backward_from_erf_f32(&x, erf, &grad)
+        {
+            return gradient;
+        }
+        Self::gelu_backward(x, grad)
+    }
+
     fn sigmoid(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
         // glit patch: f32 through the lane-wise exp, bit-identical (see `exp_lanes`).
         if tensor.dtype() == DType::F32 {
@@ -302,9 +326,30 @@ at_widest_fn! {
 
 #[inline(always)]
 fn gelu_gradient_block(xs: &[f32], grads: &[f32], out: &mut [MaybeUninit<f32>]) {
-    let inv_sqrt_2pi: f32 = 1.0 / (2.0 * core::f32::consts::PI).sqrt();
     let mut erf = [0.0f32; F32_BLOCK];
     let erf = erf_of_x_over_sqrt2(xs, &mut erf);
+    gelu_gradient_from_erf_block(xs, erf, grads, out)
+}
+
+at_widest_fn! {
+    /// [`gelu_gradient_f32_block`] given `erf(x/√2)` of the block, as
+    /// [`gelu_keeping_erf_f32_block`] kept it.
+    fn gelu_gradient_from_erf_f32_block(
+        x: &[f32],
+        erf: &[f32],
+        grad: &[f32],
+        out: &mut [MaybeUninit<f32>],
+    ) => gelu_gradient_from_erf_block
+}
+
+#[inline(always)]
+fn gelu_gradient_from_erf_block(
+    xs: &[f32],
+    erf: &[f32],
+    grads: &[f32],
+    out: &mut [MaybeUninit<f32>],
+) {
+    let inv_sqrt_2pi: f32 = 1.0 / (2.0 * core::f32::consts::PI).sqrt();
     let mut gauss = [0.0f32; F32_BLOCK];
     let gauss = &mut gauss[..xs.len()];
     for (e, &x) in gauss.iter_mut().zip(xs) {
@@ -322,6 +367,87 @@ fn gelu_gradient_block(xs: &[f32], grads: &[f32], out: &mut [MaybeUninit<f32>]) 
         let pdf = inv_sqrt_2pi * gauss;
         out.write(g * (cdf + x * pdf));
     }
+}
+
+at_widest_fn! {
+    /// GELU of one block of at most [`F32_BLOCK`] values, and `erf(x/√2)` of each, kept for
+    /// the gradient.
+    fn gelu_keeping_erf_f32_block(
+        x: &[f32],
+        out: &mut [MaybeUninit<f32>],
+        kept: &mut [MaybeUninit<f32>],
+    ) => gelu_keeping_erf_block
+}
+
+#[inline(always)]
+fn gelu_keeping_erf_block(x: &[f32], out: &mut [MaybeUninit<f32>], kept: &mut [MaybeUninit<f32>]) {
+    let mut erf = [0.0f32; F32_BLOCK];
+    let erf = erf_of_x_over_sqrt2(x, &mut erf);
+    for (((out, kept), &x), &e) in out.iter_mut().zip(kept.iter_mut()).zip(x).zip(erf.iter()) {
+        out.write(0.5 * x * (1.0 + e));
+        kept.write(e);
+    }
+}
+
+/// GELU of a contiguous f32 tensor and `erf(x/√2)` of each value; `None` for any other.
+fn gelu_keeping_erf_f32(x: &FlexTensor) -> Option<(FlexTensor, FlexTensor)> {
+    if x.dtype() != DType::F32 {
+        return None;
+    }
+    let xs: &[f32] = x.as_slice()?;
+    let (output, erf) = crate::ops::split_loops::collect_row_pairs(
+        xs.len(),
+        F32_BLOCK,
+        |first_block, out, kept| {
+            let start = first_block * F32_BLOCK;
+            let xs = &xs[start..start + out.len()];
+            let blocks = out.chunks_mut(F32_BLOCK).zip(kept.chunks_mut(F32_BLOCK));
+            for ((out, kept), xs) in blocks.zip(xs.chunks(F32_BLOCK)) {
+                gelu_keeping_erf_f32_block(xs, out, kept);
+            }
+        },
+    );
+    let tensor = |values: Vec<f32>| {
+        FlexTensor::new(
+            Bytes::from_elems(values),
+            Layout::contiguous(x.layout().shape().clone()),
+            DType::F32,
+        )
+    };
+    Some((tensor(output), tensor(erf)))
+}
+
+/// GELU's input gradient from contiguous f32 `x`, its kept `erf(x/√2)` and `grad`, all of one
+/// shape; `None` for any other operands.
+fn gelu_backward_from_erf_f32(
+    x: &FlexTensor,
+    erf: &FlexTensor,
+    grad: &FlexTensor,
+) -> Option<FlexTensor> {
+    let shape = x.layout().shape();
+    let f32_of_shape = |t: &FlexTensor| t.dtype() == DType::F32 && t.layout().shape() == shape;
+    if !(f32_of_shape(x) && f32_of_shape(erf) && f32_of_shape(grad)) {
+        return None;
+    }
+    let (xs, erfs, grads): (&[f32], &[f32], &[f32]) =
+        (x.as_slice()?, erf.as_slice()?, grad.as_slice()?);
+    let out = crate::ops::split_loops::collect_rows(xs.len(), 1, |first, out| {
+        let range = first..first + out.len();
+        let (xs, erfs, grads) = (&xs[range.clone()], &erfs[range.clone()], &grads[range]);
+        for (((out, xs), erfs), grads) in out
+            .chunks_mut(F32_BLOCK)
+            .zip(xs.chunks(F32_BLOCK))
+            .zip(erfs.chunks(F32_BLOCK))
+            .zip(grads.chunks(F32_BLOCK))
+        {
+            gelu_gradient_from_erf_f32_block(xs, erfs, grads, out);
+        }
+    });
+    Some(FlexTensor::new(
+        Bytes::from_elems(out),
+        Layout::contiguous(shape.clone()),
+        DType::F32,
+    ))
 }
 
 // ============================================================================

@@ -74,6 +74,29 @@ pub trait ActivationOps<B: Backend> {
 
         B::float_div_scalar(x, 2f32.into())
     }
+    /// glit patch: [gelu](ActivationOps::gelu), and what the backend keeps for
+    /// [gelu_backward_with_saved](ActivationOps::gelu_backward_with_saved) (by default
+    /// nothing).
+    ///
+    /// The autodiff backend runs this in place of `gelu` when it records the operation, so a
+    /// backend may keep a term the forward pass computed (the CPU backend keeps `erf(x/√2)`)
+    /// instead of computing it again backward. The output must be `gelu`'s, bit for bit.
+    fn gelu_with_saved(tensor: FloatTensor<B>) -> (FloatTensor<B>, Option<FloatTensor<B>>) {
+        (B::gelu(tensor), None)
+    }
+
+    /// glit patch: [gelu_backward](ActivationOps::gelu_backward), given what
+    /// [gelu_with_saved](ActivationOps::gelu_with_saved) kept. The result must be
+    /// `gelu_backward`'s, bit for bit.
+    fn gelu_backward_with_saved(
+        x: FloatTensor<B>,
+        saved: Option<FloatTensor<B>>,
+        grad: FloatTensor<B>,
+    ) -> FloatTensor<B> {
+        let _ = saved;
+        B::gelu_backward(x, grad)
+    }
+
     /// Applies the PReLu activation function.
     /// # Arguments
     /// * `tensor` - The input tensor
