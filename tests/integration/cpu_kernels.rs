@@ -19,6 +19,18 @@ fn read(t: T4) -> Vec<f32> {
     t.into_data().to_vec::<f32>().expect("f32 data")
 }
 
+/// Asserts that `a` and `b` hold the same bits, naming the first element that differs.
+fn assert_same_bits(a: &[f32], b: &[f32], what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    let first = (0..a.len())
+        .find(|&i| a[i].to_bits() != b[i].to_bits())
+        .map(|i| (i, a[i], b[i]));
+    assert_eq!(
+        first, None,
+        "{what}: (index, left, right) of the first difference"
+    );
+}
+
 /// `x[i, j, k, l]` of a row-major `[_, d1, d2, d3]` buffer.
 fn at(x: &[f32], [_, d1, d2, d3]: [usize; 4], [i, j, k, l]: [usize; 4]) -> f32 {
     x[((i * d1 + j) * d2 + k) * d3 + l]
@@ -324,17 +336,10 @@ fn linear_gradients_match_the_broadcast_product_and_add_bit_for_bit() {
         };
         let (whole, split) = (grads(true), grads(false));
         let case = format!("batch {batch}, {tokens} tokens, {d_in} → {d_out}");
-        // The first element whose bits differ, if any: (index, whole, split).
-        let differ = |a: &[f32], b: &[f32]| {
-            assert_eq!(a.len(), b.len(), "{case}");
-            (0..a.len())
-                .find(|&i| a[i].to_bits() != b[i].to_bits())
-                .map(|i| (i, a[i], b[i]))
-        };
-        assert_eq!(differ(&whole.0, &split.0), None, "output, {case}");
-        assert_eq!(differ(&whole.1, &split.1), None, "input gradient, {case}");
-        assert_eq!(differ(&whole.2, &split.2), None, "weight gradient, {case}");
-        assert_eq!(differ(&whole.3, &split.3), None, "bias gradient, {case}");
+        assert_same_bits(&whole.0, &split.0, &format!("output, {case}"));
+        assert_same_bits(&whole.1, &split.1, &format!("input gradient, {case}"));
+        assert_same_bits(&whole.2, &split.2, &format!("weight gradient, {case}"));
+        assert_same_bits(&whole.3, &split.3, &format!("bias gradient, {case}"));
         // And the weight gradient's meaning, to a tolerance: Σ_b Σ_t x[b, t, i] g[b, t, j].
         for (i, j) in [(0, 0), (d_in - 1, d_out - 1), (d_in / 2, d_out / 3)] {
             let sum: f64 = (0..batch * tokens)
@@ -519,14 +524,6 @@ fn matmul_writes_every_output_including_an_empty_inner_dimension() {
     }
 }
 
-/// The first element whose bits differ, if any: (index, left, right).
-fn first_difference(a: &[f32], b: &[f32]) -> Option<(usize, f32, f32)> {
-    assert_eq!(a.len(), b.len());
-    (0..a.len())
-        .find(|&i| a[i].to_bits() != b[i].to_bits())
-        .map(|i| (i, a[i], b[i]))
-}
-
 #[test]
 fn layer_norm_node_matches_the_composition_bit_for_bit() {
     use burn::backend::Autodiff;
@@ -595,24 +592,12 @@ fn layer_norm_node_matches_the_composition_bit_for_bit() {
         };
         let (whole, composed) = (run(true), run(false));
         let case = format!("[{batch}, {tokens}, {d}], bias {with_bias}");
-        assert_eq!(
-            first_difference(&whole.0, &composed.0),
-            None,
-            "output, {case}"
-        );
-        assert_eq!(
-            first_difference(&whole.1, &composed.1),
-            None,
-            "input gradient, {case}"
-        );
-        assert_eq!(
-            first_difference(&whole.2, &composed.2),
-            None,
-            "gamma gradient, {case}"
-        );
+        assert_same_bits(&whole.0, &composed.0, &format!("output, {case}"));
+        assert_same_bits(&whole.1, &composed.1, &format!("input gradient, {case}"));
+        assert_same_bits(&whole.2, &composed.2, &format!("gamma gradient, {case}"));
         assert_eq!(whole.3.is_some(), with_bias, "beta gradient, {case}");
         if let (Some(a), Some(b)) = (&whole.3, &composed.3) {
-            assert_eq!(first_difference(a, b), None, "beta gradient, {case}");
+            assert_same_bits(a, b, &format!("beta gradient, {case}"));
         }
         // And what it means: each output row, less beta and over gamma, has mean 0 and
         // variance 1 (to float tolerance).
@@ -668,16 +653,8 @@ fn softmax_node_matches_the_composition_bit_for_bit() {
         };
         let (whole, composed) = (run(true), run(false));
         let case = format!("{shape:?} over dim {dim}");
-        assert_eq!(
-            first_difference(&whole.0, &composed.0),
-            None,
-            "output, {case}"
-        );
-        assert_eq!(
-            first_difference(&whole.1, &composed.1),
-            None,
-            "input gradient, {case}"
-        );
+        assert_same_bits(&whole.0, &composed.0, &format!("output, {case}"));
+        assert_same_bits(&whole.1, &composed.1, &format!("input gradient, {case}"));
         // And what it means: the first row (over the last dimension) sums to 1.
         if dim == 3 {
             let row: f32 = whole.0[..shape[3]].iter().sum();
@@ -719,16 +696,8 @@ fn gelu_node_keeping_erf_matches_gelu_and_its_backward_bit_for_bit() {
                 flex(&g).into_primitive().tensor(),
             )));
         let plain = (read3(activation::gelu(flex(&x))), read3(plain_grad));
-        assert_eq!(
-            first_difference(&node.0, &plain.0),
-            None,
-            "output, {shape:?}"
-        );
-        assert_eq!(
-            first_difference(&node.1, &plain.1),
-            None,
-            "input gradient, {shape:?}"
-        );
+        assert_same_bits(&node.0, &plain.0, &format!("output, {shape:?}"));
+        assert_same_bits(&node.1, &plain.1, &format!("input gradient, {shape:?}"));
         // And the gradient's meaning at one point, against the exact derivative.
         let (xi, gi) = (x[5] as f64, g[5] as f64);
         let cdf = 0.5 * (1.0 + libm::erf(xi / std::f64::consts::SQRT_2));
