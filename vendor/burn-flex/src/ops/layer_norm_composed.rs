@@ -3,10 +3,11 @@
 //!
 //! Burn's autodiff backend records a layer normalization as one node that runs
 //! `layer_norm_composed` forward and `layer_norm_composed_backward` backward, whose defaults
-//! compose it from nine tensor operations each way. Here each row is done in one pass, with
-//! every operation of the composition rounded as the composition rounds it: the same
-//! operands, the same order, and the sums over a row by `reduce::sum_f32_row`, the kernel
-//! `sum_dim` uses. The bits are the composition's (`tests/integration/cpu_kernels.rs`).
+//! compose it from nine tensor operations forward and about twenty backward, each a pass over
+//! the tensor. Here each row is done in one pass each way, with every operation of the
+//! composition rounded as the composition rounds it: the same operands, the same order, and
+//! the sums over a row by `reduce::sum_f32_row`, the kernel `sum_dim` uses. The bits are the
+//! composition's (`tests/integration/cpu_kernels.rs`).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -49,8 +50,8 @@ pub(crate) fn forward(
     beta: Option<FlexTensor>,
     epsilon: f64,
 ) -> FlexTensor {
-    let all_f32 = beta.as_ref().is_none_or(|b| fits(b, &x));
-    if fits(&gamma, &x) && all_f32 {
+    let beta_fits = beta.as_ref().is_none_or(|b| fits(b, &x));
+    if fits(&gamma, &x) && beta_fits {
         let gamma = gamma.to_contiguous();
         let beta = beta.map(|b| b.to_contiguous());
         forward_f32(
