@@ -2,9 +2,9 @@
 //!
 //! Upstream leaves `layer_norm` to the trait's default, which composes it from nine
 //! operations, each a node of the graph and a pass over the tensor forward and backward. This
-//! node runs the backend's [`layer_norm_composed`](burn_backend::ops::ModuleOps::layer_norm_composed) and
-//! [`layer_norm_composed_backward`](burn_backend::ops::ModuleOps::layer_norm_composed_backward), which give the
-//! composition's numbers, so every value and gradient is the one the composition gave.
+//! node runs the backend's `layer_norm_composed` and `layer_norm_composed_backward`
+//! ([`ModuleOps`](burn_backend::ops::ModuleOps)), which give the composition's numbers, so
+//! every value and gradient is the one the composition gave.
 
 use alloc::vec::Vec;
 

@@ -1,10 +1,10 @@
 //! glit patch: softmax recorded as one node.
 //!
 //! Upstream leaves `softmax` to the trait's default, which composes it from five operations,
-//! four of them nodes of the graph. This node runs the backend's
-//! [`softmax_composed`](burn_backend::ops::ActivationOps::softmax_composed) and
-//! [`softmax_composed_backward`](burn_backend::ops::ActivationOps::softmax_composed_backward), which give the
-//! composition's numbers, so every value and gradient is the one the composition gave.
+//! four of them nodes of the graph. This node runs the backend's `softmax_composed` and
+//! `softmax_composed_backward` ([`ActivationOps`](burn_backend::ops::ActivationOps)), which
+//! give the composition's numbers, so every value and gradient is the one the composition
+//! gave.
 
 use crate::checkpoint::base::Checkpointer;
 use crate::checkpoint::strategy::CheckpointStrategy;
