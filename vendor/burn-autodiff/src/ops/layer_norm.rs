@@ -6,8 +6,6 @@
 //! ([`ModuleOps`](burn_backend::ops::ModuleOps)), which give the composition's numbers, so
 //! every value and gradient is the one the composition gave.
 
-use alloc::vec::Vec;
-
 use crate::checkpoint::base::Checkpointer;
 use crate::checkpoint::strategy::CheckpointStrategy;
 use crate::grads::Gradients;
@@ -15,7 +13,7 @@ use crate::graph::{NodeId, NodeRef};
 use crate::ops::{Backward, Ops, OpsKind, broadcast_shape};
 use crate::tensor::AutodiffTensor;
 
-use burn_backend::{Backend, Shape, TensorMetadata};
+use burn_backend::{Backend, TensorMetadata};
 
 /// What the backward pass needs: the input, the scale and the epsilon.
 type State = (NodeId, NodeId, f64);
@@ -87,7 +85,8 @@ fn register_gradients<B: Backend>(
     let x: B::FloatTensorPrimitive = checkpointer.retrieve_node_output(x_id);
     let gamma: B::FloatTensorPrimitive = checkpointer.retrieve_node_output(gamma_id);
     let gamma_shape = gamma.shape();
-    let broadcast = broadcast_as(x.shape().num_dims(), gamma_shape[0]);
+    let broadcast =
+        burn_backend::ops::layer_norm::param_broadcast_shape(x.shape().num_dims(), gamma_shape[0]);
 
     if let Some(node) = node_beta {
         let grad_beta = broadcast_shape::<B>(grad.clone(), &broadcast);
@@ -107,14 +106,6 @@ fn register_gradients<B: Backend>(
     if let Some(node) = node_x {
         grads.register::<B>(node.id, grad_x);
     }
-}
-
-/// `[1, …, 1, d_model]`, the shape the composition broadcasts `gamma` and `beta` as.
-fn broadcast_as(rank: usize, d_model: usize) -> Shape {
-    let dims: Vec<usize> = (0..rank)
-        .map(|i| if i + 1 == rank { d_model } else { 1 })
-        .collect();
-    Shape::from(dims)
 }
 
 /// The autodiff backend's `layer_norm`: one node over the backend's composed operations.

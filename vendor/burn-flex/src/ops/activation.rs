@@ -76,7 +76,7 @@ impl ActivationOps<Flex> for Flex {
         // d/dx[gelu(x)] = 0.5 * (1 + erf(x/sqrt(2))) + x * (1/sqrt(2*pi)) * exp(-x^2/2)
         // glit patch: contiguous f32 operands of one shape through the lane-wise erf,
         // bit-identical (see `erf_lanes`).
-        if let Some(gradient) = gelu_backward_f32(&x, &grad) {
+        if let Some(gradient) = gelu_backward_f32(&x, None, &grad) {
             return gradient;
         }
         use crate::ops::unary::{erf_f32, erf_f64};
@@ -117,12 +117,10 @@ impl ActivationOps<Flex> for Flex {
         saved: Option<FloatTensor<Flex>>,
         grad: FloatTensor<Flex>,
     ) -> FloatTensor<Flex> {
-        if let Some(erf) = &saved
-            && let Some(gradient) = gelu_backward_from_erf_f32(&x, erf, &grad)
-        {
-            return gradient;
+        match gelu_backward_f32(&x, saved.as_ref(), &grad) {
+            Some(gradient) => gradient,
+            None => Self::gelu_backward(x, grad),
         }
-        Self::gelu_backward(x, grad)
     }
 
     fn sigmoid(tensor: FloatTensor<Flex>) -> FloatTensor<Flex> {
@@ -272,8 +270,14 @@ fn gelu_block(x: &[f32], out: &mut [f32]) {
     let mut erf = [0.0f32; F32_BLOCK];
     let erf = erf_of_x_over_sqrt2(x, &mut erf);
     for ((out, &x), &e) in out.iter_mut().zip(x).zip(erf.iter()) {
-        *out = 0.5 * x * (1.0 + e);
+        *out = gelu_from_erf(x, e);
     }
+}
+
+/// GELU of `x` given `erf(x/√2)`: the one expression both GELU block loops write.
+#[inline(always)]
+fn gelu_from_erf(x: f32, erf: f32) -> f32 {
+    0.5 * x * (1.0 + erf)
 }
 
 /// `erf_f32(x / sqrt(2))` for a block of at most [`F32_BLOCK`] values, written to the front
@@ -288,31 +292,48 @@ fn erf_of_x_over_sqrt2<'a>(x: &[f32], erf: &'a mut [f32; F32_BLOCK]) -> &'a [f32
     erf
 }
 
-/// GELU's input gradient for contiguous f32 `x` and `grad` of one shape; `None` for any other
-/// operands, which take the general path.
-fn gelu_backward_f32(x: &FlexTensor, grad: &FlexTensor) -> Option<FlexTensor> {
-    if x.dtype() != DType::F32 || grad.dtype() != DType::F32 {
-        return None;
-    }
-    if x.layout().shape() != grad.layout().shape() {
+/// GELU's input gradient for contiguous f32 `x` and `grad` of one shape, from `erf(x/√2)` as
+/// [`gelu_keeping_erf_f32`] kept it when given (the same values either way); `None` for any
+/// other operands, which take the general path.
+fn gelu_backward_f32(
+    x: &FlexTensor,
+    erf: Option<&FlexTensor>,
+    grad: &FlexTensor,
+) -> Option<FlexTensor> {
+    let shape = x.layout().shape();
+    let f32_of_shape = |t: &FlexTensor| t.dtype() == DType::F32 && t.layout().shape() == shape;
+    if !(f32_of_shape(x) && f32_of_shape(grad) && erf.is_none_or(f32_of_shape)) {
         return None;
     }
     let xs: &[f32] = x.as_slice()?;
     let grads: &[f32] = grad.as_slice()?;
+    let erfs: Option<&[f32]> = match erf {
+        Some(erf) => Some(erf.as_slice()?),
+        None => None,
+    };
     let out = crate::ops::split_loops::collect_rows(xs.len(), 1, |first, out| {
-        let xs = &xs[first..first + out.len()];
-        let grads = &grads[first..first + out.len()];
-        for ((out, xs), grads) in out
+        let range = first..first + out.len();
+        let (xs, grads) = (&xs[range.clone()], &grads[range.clone()]);
+        let erfs = erfs.map(|erfs| &erfs[range]);
+        for (block, ((out, xs), grads)) in out
             .chunks_mut(F32_BLOCK)
             .zip(xs.chunks(F32_BLOCK))
             .zip(grads.chunks(F32_BLOCK))
+            .enumerate()
         {
-            gelu_gradient_f32_block(xs, grads, out);
+            match erfs {
+                Some(erfs) => {
+                    let at = block * F32_BLOCK;
+                    let erfs = &erfs[at..at + xs.len()];
+                    gelu_gradient_from_erf_f32_block(xs, erfs, grads, out)
+                }
+                None => gelu_gradient_f32_block(xs, grads, out),
+            }
         }
     });
     Some(FlexTensor::new(
         Bytes::from_elems(out),
-        Layout::contiguous(x.layout().shape().clone()),
+        Layout::contiguous(shape.clone()),
         DType::F32,
     ))
 }
@@ -384,7 +405,7 @@ fn gelu_keeping_erf_block(x: &[f32], out: &mut [MaybeUninit<f32>], kept: &mut [M
     let mut erf = [0.0f32; F32_BLOCK];
     let erf = erf_of_x_over_sqrt2(x, &mut erf);
     for (((out, kept), &x), &e) in out.iter_mut().zip(kept.iter_mut()).zip(x).zip(erf.iter()) {
-        out.write(0.5 * x * (1.0 + e));
+        out.write(gelu_from_erf(x, e));
         kept.write(e);
     }
 }
@@ -415,39 +436,6 @@ fn gelu_keeping_erf_f32(x: &FlexTensor) -> Option<(FlexTensor, FlexTensor)> {
         )
     };
     Some((tensor(output), tensor(erf)))
-}
-
-/// GELU's input gradient from contiguous f32 `x`, its kept `erf(x/√2)` and `grad`, all of one
-/// shape; `None` for any other operands.
-fn gelu_backward_from_erf_f32(
-    x: &FlexTensor,
-    erf: &FlexTensor,
-    grad: &FlexTensor,
-) -> Option<FlexTensor> {
-    let shape = x.layout().shape();
-    let f32_of_shape = |t: &FlexTensor| t.dtype() == DType::F32 && t.layout().shape() == shape;
-    if !(f32_of_shape(x) && f32_of_shape(erf) && f32_of_shape(grad)) {
-        return None;
-    }
-    let (xs, erfs, grads): (&[f32], &[f32], &[f32]) =
-        (x.as_slice()?, erf.as_slice()?, grad.as_slice()?);
-    let out = crate::ops::split_loops::collect_rows(xs.len(), 1, |first, out| {
-        let range = first..first + out.len();
-        let (xs, erfs, grads) = (&xs[range.clone()], &erfs[range.clone()], &grads[range]);
-        for (((out, xs), erfs), grads) in out
-            .chunks_mut(F32_BLOCK)
-            .zip(xs.chunks(F32_BLOCK))
-            .zip(erfs.chunks(F32_BLOCK))
-            .zip(grads.chunks(F32_BLOCK))
-        {
-            gelu_gradient_from_erf_f32_block(xs, erfs, grads, out);
-        }
-    });
-    Some(FlexTensor::new(
-        Bytes::from_elems(out),
-        Layout::contiguous(shape.clone()),
-        DType::F32,
-    ))
 }
 
 // ============================================================================

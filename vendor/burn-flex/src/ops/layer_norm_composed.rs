@@ -98,7 +98,8 @@ fn fits(param: &FlexTensor, x: &FlexTensor) -> bool {
     let d = shape.last().copied().unwrap_or(0);
     x.dtype() == DType::F32
         && param.dtype() == DType::F32
-        && param.layout().shape().to_vec() == [d]
+        && param.layout().shape().num_dims() == 1
+        && param.layout().shape()[0] == d
         && d > 0
 }
 

@@ -1680,7 +1680,6 @@ pub fn min_dim_with_indices(tensor: FlexTensor, dim: usize) -> (FlexTensor, Flex
 #[cfg(feature = "rayon")]
 const EXTREMUM_PARALLEL_THRESHOLD: usize = 32 * 1024;
 
-/// Minimum row length for the 2-pass SIMD extremum path (reduce + scan).
 /// glit patch: the sum of one contiguous row, as `sum_dim` over the last dimension of a
 /// contiguous tensor computes it (the same lanes, accumulators and order), for fused
 /// operations that must give `sum_dim`'s bits (`layer_norm_composed.rs`).
@@ -1696,30 +1695,48 @@ pub(crate) fn sum_f32_row(row: &[f32]) -> f32 {
 }
 
 /// glit patch: the maximum of one contiguous, non-empty row, as `max_dim` over the last
-/// dimension computes it (a NaN anywhere gives NaN), for fused operations that must give
-/// `max_dim`'s bits (`softmax_composed.rs`).
+/// dimension computes it (the same path for the row's length; a NaN anywhere gives NaN), for
+/// fused operations that must give `max_dim`'s bits (`softmax_composed.rs`).
 pub(crate) fn max_f32_row(row: &[f32]) -> f32 {
     #[cfg(feature = "simd")]
     if row.len() >= EXTREMUM_SIMD_ROW_THRESHOLD {
-        let max = kernels::max_f32(row);
-        return if max.is_nan() || row.iter().any(|v| v.is_nan()) {
-            f32::NAN
-        } else {
-            max
-        };
+        return extremum_f32_row_simd(row, kernels::max_f32);
     }
+    extremum_f32_row_scalar(row, |a, b| a > b)
+}
+
+/// The extremum of one non-empty row in a single left-to-right scan: the first NaN wins,
+/// otherwise the value no later one `is_better` than.
+fn extremum_f32_row_scalar(row: &[f32], is_better: impl Fn(f32, f32) -> bool) -> f32 {
+    // Starting `best = row[0]` means the i=0 `is_better` branch is a no-op for strict
+    // comparisons.
     let mut best = row[0];
     for &v in row {
         if v.is_nan() {
             return f32::NAN;
         }
-        if v > best {
+        if is_better(v, best) {
             best = v;
         }
     }
     best
 }
 
+/// The extremum of one row by `simd_reduce`, NaN if the row holds one.
+#[cfg(feature = "simd")]
+fn extremum_f32_row_simd(row: &[f32], simd_reduce: fn(&[f32]) -> f32) -> f32 {
+    let ext = simd_reduce(row);
+    // SIMD max/min may silently drop NaN (architecture-dependent).
+    // If the result is already NaN, we're done. Otherwise, scan to
+    // check for any NaN the SIMD op missed.
+    if ext.is_nan() || row.iter().any(|v| v.is_nan()) {
+        f32::NAN
+    } else {
+        ext
+    }
+}
+
+/// Minimum row length for the 2-pass SIMD extremum path (reduce + scan).
 /// Below this, single-pass scalar is faster since it reads each element once.
 #[cfg(feature = "simd")]
 const EXTREMUM_SIMD_ROW_THRESHOLD: usize = 512;
@@ -1742,20 +1759,8 @@ where
 
     let reduce_row = |outer: usize| -> f32 {
         let row_start = start + outer * dim_size;
-        let row = &data[row_start..row_start + dim_size];
-        // Single left-to-right scan: first NaN wins, otherwise track the
-        // extremum. Starting `best = row[0]` means the i=0 `is_better`
-        // branch is a no-op for strict comparisons.
-        let mut best = row[0];
-        for &v in row {
-            if v.is_nan() {
-                return f32::NAN;
-            }
-            if is_better(v, best) {
-                best = v;
-            }
-        }
-        best
+        // glit patch: the row scan is `extremum_f32_row_scalar`, shared with `max_f32_row`.
+        extremum_f32_row_scalar(&data[row_start..row_start + dim_size], &is_better)
     };
 
     #[cfg(feature = "rayon")]
@@ -1908,20 +1913,8 @@ fn extremum_dim_f32_last_simd(
 
     let reduce_row = |outer: usize| -> f32 {
         let row_start = start + outer * dim_size;
-        let row = &data[row_start..row_start + dim_size];
-        let ext = simd_reduce(row);
-        // SIMD max/min may silently drop NaN (architecture-dependent).
-        // If the result is already NaN, we're done. Otherwise, scan to
-        // check for any NaN the SIMD op missed.
-        if ext.is_nan() {
-            return f32::NAN;
-        }
-        for &v in row {
-            if v.is_nan() {
-                return f32::NAN;
-            }
-        }
-        ext
+        // glit patch: `extremum_f32_row_simd`, shared with `max_f32_row`.
+        extremum_f32_row_simd(&data[row_start..row_start + dim_size], simd_reduce)
     };
 
     #[cfg(feature = "rayon")]

@@ -50,7 +50,7 @@ where
             return;
         }
     }
-    let _ = reads;
+    let _ = (reads, row_len);
     body(0, data)
 }
 
@@ -83,13 +83,13 @@ where
         let slots_a = &mut a.spare_capacity_mut()[..len];
         let slots_b = &mut b.spare_capacity_mut()[..len];
         // Hand out runs of rows of `a` and the same rows of `b` beside them.
-        let b_base = SendPtr(slots_b.as_mut_ptr());
+        let b_base = super::SendMutPtr::new(slots_b.as_mut_ptr());
         update_rows(slots_a, row_len, |first, rows_a| {
             let start = first * row_len;
             // SAFETY: runs of `a` are disjoint, so the same runs of `b` (as long as `a`) are
             // too; each is borrowed only by the call that got its run of `a`.
             let rows_b =
-                unsafe { core::slice::from_raw_parts_mut(b_base.get().add(start), rows_a.len()) };
+                unsafe { core::slice::from_raw_parts_mut(b_base.ptr_add(start), rows_a.len()) };
             fill(first, rows_a, rows_b)
         });
     }
@@ -100,21 +100,6 @@ where
         b.set_len(len);
     }
     (a, b)
-}
-
-/// A raw pointer that may cross to the pool's threads (each uses a disjoint part).
-struct SendPtr<T>(*mut T);
-
-// SAFETY: only used for disjoint runs of one buffer, one thread per run.
-unsafe impl<T: Send> Send for SendPtr<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Sync for SendPtr<T> {}
-
-impl<T> SendPtr<T> {
-    /// The pointer (a method, so closures capture the wrapper, not the bare pointer).
-    fn get(&self) -> *mut T {
-        self.0
-    }
 }
 
 /// Runs `body` over `data`, in chunks on the pool when `data` is large.

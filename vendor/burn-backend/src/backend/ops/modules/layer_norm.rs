@@ -12,8 +12,9 @@ use crate::tensor::{Device, FloatTensor};
 use crate::{Backend, TensorMetadata};
 use burn_std::Shape;
 
-/// `[1, …, 1, d]`: the shape `gamma` and `beta` are broadcast as, for an input of `rank`.
-fn broadcast_shape(rank: usize, d_model: usize) -> Shape {
+/// `[1, …, 1, d_model]`: the shape the composition broadcasts `gamma` and `beta` as, for an
+/// input of `rank` (the autodiff backend sums their gradients back over it).
+pub fn param_broadcast_shape(rank: usize, d_model: usize) -> Shape {
     let dims: Vec<usize> = (0..rank)
         .map(|i| if i + 1 == rank { d_model } else { 1 })
         .collect();
@@ -39,12 +40,12 @@ pub fn forward<B: Backend>(
     let denom = B::float_sqrt(B::float_add_scalar(var, epsilon.into()));
     let normalized = B::float_div(centered, denom);
 
-    let gamma_b = B::float_reshape(gamma, broadcast_shape(rank, d_model));
+    let gamma_b = B::float_reshape(gamma, param_broadcast_shape(rank, d_model));
     let scaled = B::float_mul(normalized, gamma_b);
 
     match beta {
         Some(beta) => {
-            let beta_b = B::float_reshape(beta, broadcast_shape(rank, d_model));
+            let beta_b = B::float_reshape(beta, param_broadcast_shape(rank, d_model));
             B::float_add(scaled, beta_b)
         }
         None => scaled,
@@ -77,7 +78,7 @@ pub fn backward<B: Backend>(
     let shifted = B::float_add_scalar(var, epsilon.into());
     let denom = B::float_sqrt(shifted.clone());
     let normalized = B::float_div(centered.clone(), denom.clone());
-    let gamma_b = B::float_reshape(gamma, broadcast_shape(rank, d_model));
+    let gamma_b = B::float_reshape(gamma, param_broadcast_shape(rank, d_model));
 
     // `normalized * gamma`: the gradient of each factor.
     let grad_normalized = B::float_mul(grad.clone(), gamma_b);
