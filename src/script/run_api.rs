@@ -1,6 +1,6 @@
-//! The run's global functions: `params(defaults)` (merged with `--set`, recorded in the run
-//! directory), `save(value, name)`, `load(name)`, and `log(map)` / `log(file, map)` (a CSV
-//! row). Files go only inside the run directory.
+//! The run's global functions: `params(defaults)` and `params(defaults, budgets)` (merged
+//! with `--set`, recorded in the run directory), `save(value, name)`, `load(name)`, and
+//! `log(map)` / `log(file, map)` (a CSV row). Files go only inside the run directory.
 
 use rhai::{Dynamic, Engine, ImmutableString, Map, FLOAT, INT};
 
@@ -19,7 +19,19 @@ pub fn register(engine: &mut Engine, context: &Shared) {
          applied (an unknown key or a value of the wrong type is an error), recorded in the run\n\
          directory as params.json.",
     )
-    .register_into_engine(engine, move |defaults: Map| params(&ctx, defaults));
+    .register_into_engine(engine, move |defaults: Map| params(&ctx, defaults, None));
+    let ctx = context.clone();
+    method(
+        "params",
+        &["defaults: Map", "budgets: Map", "Map"],
+        "`params(defaults)` with named budgets: `defaults` must have a string key `budget`;\n\
+         when `--set budget=NAME` names a key of `budgets`, that map's values replace the\n\
+         defaults before the other `--set` values apply (so `--set budget=quick --set seed=3`\n\
+         is the quick run with seed 3). `budget` left at its default uses `defaults` as they are.",
+    )
+    .register_into_engine(engine, move |defaults: Map, budgets: Map| {
+        params(&ctx, defaults, Some(budgets))
+    });
     let ctx = context.clone();
     method(
         "save",
@@ -96,9 +108,14 @@ pub fn register_formatting(engine: &mut Engine) {
     });
 }
 
-/// `params(defaults)`: applies the overrides by the type of each default.
-fn params(context: &Shared, mut defaults: Map) -> Fallible<Map> {
-    for (key, raw) in lift(context.take_overrides())? {
+/// `params(defaults[, budgets])`: applies the chosen budget's values, then the overrides by
+/// the type of each default.
+fn params(context: &Shared, mut defaults: Map, budgets: Option<Map>) -> Fallible<Map> {
+    let overrides = lift(context.take_overrides())?;
+    if let Some(budgets) = budgets {
+        apply_budget(&mut defaults, &budgets, overrides)?;
+    }
+    for (key, raw) in overrides {
         let Some(default) = defaults.get(key.as_str()) else {
             let mut known: Vec<&str> = defaults.keys().map(|k| k.as_str()).collect();
             known.sort_unstable();
@@ -120,6 +137,76 @@ fn params(context: &Shared, mut defaults: Map) -> Fallible<Map> {
         lift(crate::atomic_file::write(&path, text.as_bytes()))?;
     }
     Ok(defaults)
+}
+
+/// Replaces `defaults`' values with those of the budget `--set budget=NAME` chose (or the
+/// default `budget`'s, when `budgets` has it). Every key of every budget must be a parameter
+/// of the same type, so a typo in a budget is an error even while it is not chosen.
+fn apply_budget(defaults: &mut Map, budgets: &Map, overrides: &[(String, String)]) -> Fallible<()> {
+    let Some(default_name) = defaults.get("budget").filter(|b| b.is_string()) else {
+        return Err(bad(
+            "budget",
+            "`params(defaults, budgets)` needs a string parameter `budget` in `defaults`",
+        ));
+    };
+    for (name, budget) in budgets {
+        let Some(values) = budget.read_lock::<Map>() else {
+            return Err(bad(
+                name,
+                format!(
+                    "a budget must be a map of parameters, not {}",
+                    budget.type_name()
+                ),
+            ));
+        };
+        for (key, value) in values.iter() {
+            match defaults.get(key.as_str()) {
+                None => {
+                    return Err(bad(
+                        key,
+                        format!("budget `{name}` sets a parameter the script does not have"),
+                    ))
+                }
+                Some(default) if default.type_name() != value.type_name() => {
+                    return Err(bad(
+                        key,
+                        format!(
+                            "budget `{name}` gives a {} where the default is a {}",
+                            value.type_name(),
+                            default.type_name()
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let chosen = overrides
+        .iter()
+        .rev()
+        .find(|(key, _)| key == "budget")
+        .map(|(_, raw)| raw.trim_matches('"').to_string())
+        .unwrap_or_else(|| default_name.to_string());
+    match budgets.get(chosen.as_str()) {
+        Some(budget) => {
+            let values = budget.read_lock::<Map>().expect("checked above").clone();
+            defaults.extend(values);
+        }
+        None if chosen == default_name.to_string() => {}
+        None => {
+            let mut known: Vec<String> = budgets.keys().map(|k| k.to_string()).collect();
+            known.push(default_name.to_string());
+            known.sort_unstable();
+            return Err(bad(
+                "budget",
+                format!(
+                    "`{chosen}` is not a budget of this script (its budgets: {})",
+                    known.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `raw` read as a value of the default's type.

@@ -174,6 +174,62 @@ fn params_take_set_values_by_type_and_record_them() {
 }
 
 #[test]
+fn named_budgets_replace_defaults_before_set_values() {
+    let source = r#"
+        let p = params(#{ budget: "full", epochs: 20, seed: 0 }, #{ quick: #{ epochs: 2 } });
+        save(p, "p.json");
+        "#;
+    let read = |s: &Snippet| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(s.out.join("p.json")).unwrap()).unwrap()
+    };
+    let s = snippet("budget-default", source);
+    run_with(&s, &[], &[]).unwrap();
+    assert_eq!(read(&s)["epochs"], 20);
+    let s = snippet("budget-quick", source);
+    run_with(&s, &[("budget", "quick"), ("seed", "3")], &[]).unwrap();
+    let p = read(&s);
+    assert_eq!(
+        (p["epochs"].as_i64(), p["seed"].as_i64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(p["budget"], "quick", "params.json records the budget");
+    // A `--set` value wins over the budget's, in either order on the command line.
+    let s = snippet("budget-set", source);
+    run_with(&s, &[("epochs", "7"), ("budget", "quick")], &[]).unwrap();
+    assert_eq!(read(&s)["epochs"], 7);
+
+    let s = snippet("budget-unknown", source);
+    let e = run_with(&s, &[("budget", "qiuck")], &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`budget`") && e.contains("`qiuck`") && e.contains("full, quick"),
+        "{e}"
+    );
+    let s = snippet(
+        "budget-typo",
+        r#"let p = params(#{ budget: "full", epochs: 20 }, #{ quick: #{ epoch: 2 } });"#,
+    );
+    let e = run_with(&s, &[], &[]).unwrap_err().to_string();
+    assert!(
+        e.contains("`epoch`") && e.contains("budget `quick`") && e.contains("budget-typo.rhai:2:"),
+        "{e}"
+    );
+    let s = snippet(
+        "budget-type",
+        r#"let p = params(#{ budget: "full", epochs: 20 }, #{ quick: #{ epochs: "2" } });"#,
+    );
+    let e = run_with(&s, &[], &[]).unwrap_err().to_string();
+    assert!(e.contains("`epochs`") && e.contains("string"), "{e}");
+    let s = snippet(
+        "budget-none",
+        r#"let p = params(#{ epochs: 20 }, #{ quick: #{} });"#,
+    );
+    let e = run_with(&s, &[], &[]).unwrap_err().to_string();
+    assert!(e.contains("needs a string parameter `budget`"), "{e}");
+}
+
+#[test]
 fn rust_errors_name_the_argument_or_key() {
     let e = error(
         "mutate",
