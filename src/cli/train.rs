@@ -15,8 +15,8 @@ use crate::space::cost::Convention;
 use crate::space::presets;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, CheckpointFile, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig, TrainData,
-    Trainer, Uniform,
+    self, learning_check, CheckpointFile, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig,
+    TrainData, Trainer, Uniform,
 };
 
 /// What `glit train` was asked to do, saved as `run.json` so `--resume` repeats it exactly.
@@ -156,6 +156,15 @@ pub fn train(run: &TrainRun, dir: &Path, resume: bool, quiet: bool) -> Result<St
     };
     let history = trainer.fit(&data, sampler.as_mut(), &outputs)?;
     let mut out = String::new();
+    let facts = learning_check::TrainingFacts {
+        history: &history,
+        train_images: train_split.len(),
+        classes: dataset.classes(),
+    };
+    if let Some(found) = learning_check::check(facts) {
+        let label = dir.display().to_string();
+        out.push_str(&format!("warning: {}\n", found.message(&label)));
+    }
     if let Some(last) = history.last() {
         out.push_str(&train::describe(last, trainer.config().epochs));
         out.push('\n');

@@ -94,6 +94,8 @@ pub struct RunRecord {
     pub results: Table,
     /// timing.csv: phase and seconds since the start.
     pub timing: Vec<(String, f64)>,
+    /// warnings.csv: the trainings the small-data guard flagged, and why.
+    pub warnings: Table,
 }
 
 impl RunRecord {
@@ -123,6 +125,7 @@ impl RunRecord {
         record.candidates = read_rows(&dir.join("candidates.csv"))?;
         record.chosen = read_rows(&dir.join("chosen.csv"))?;
         record.results = read_table(&dir.join("results.csv"))?;
+        record.warnings = read_table(&dir.join("warnings.csv"))?;
         let timing = read_table(&dir.join("timing.csv"))?;
         record.timing = timing
             .rows
@@ -201,7 +204,7 @@ fn read_trainings(dir: &Path) -> Result<Vec<Training>> {
 }
 
 /// Rows of a CSV with a header, as `T`; an absent file is no rows.
-fn read_rows<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
+pub(super) fn read_rows<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
     if !path.exists() {
         return Ok(Vec::new());
     }

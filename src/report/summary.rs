@@ -39,6 +39,14 @@ pub fn markdown(record: &RunRecord, figures: &[Linked]) -> String {
     let script = record.script.as_deref().unwrap_or("(unknown script)");
     let _ = writeln!(out, "# Run report: `{script}`\n");
     let _ = writeln!(out, "Run directory: `{}`\n", record.dir.display());
+    let warnings = warning_lines(record);
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "## Warnings\n");
+        for warning in &warnings {
+            let _ = writeln!(out, "- **{warning}**");
+        }
+        out.push('\n');
+    }
     if !record.results.rows.is_empty() {
         let _ = writeln!(out, "## Results\n");
         out.push_str(&markdown_table(
@@ -125,9 +133,27 @@ pub fn markdown(record: &RunRecord, figures: &[Linked]) -> String {
     out
 }
 
-/// The terminal's end-of-run table: the best architectures of each stage.
+/// The run's warnings (warnings.csv's `warning` column), each once, in order.
+fn warning_lines(record: &RunRecord) -> Vec<String> {
+    let table = &record.warnings;
+    let mut lines: Vec<String> = Vec::new();
+    for row in &table.rows {
+        if let Some(warning) = table.get(row, "warning") {
+            if !lines.iter().any(|l| l == warning) {
+                lines.push(warning.to_string());
+            }
+        }
+    }
+    lines
+}
+
+/// The terminal's end-of-run table: the best architectures of each stage, after the run's
+/// warnings (repeated here so that progress output cannot bury them).
 pub fn terminal(record: &RunRecord) -> String {
     let mut out = String::new();
+    for warning in warning_lines(record) {
+        let _ = writeln!(out, "warning: {warning}");
+    }
     for stage in record.stages() {
         let candidates = record.stage(&stage);
         let _ = writeln!(

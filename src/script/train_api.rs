@@ -26,8 +26,8 @@ use crate::search::digest;
 use crate::space::cost::Convention;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, CheckpointFile, EpochMetrics, FlopsBins, Outputs, Sampler, TrainConfig, TrainData,
-    Trainer,
+    self, learning_check, CheckpointFile, EpochMetrics, FlopsBins, Outputs, Sampler, TrainConfig,
+    TrainData, Trainer,
 };
 
 /// The `train` module.
@@ -255,6 +255,7 @@ fn spos(
     let (trained, history) = ctx.work().time("supernet training", || {
         run.fit(state.net, &bundle.train, &bundle.loader, sampler)
     })?;
+    lift(warn_if_not_learning(ctx, &label, &history, bundle))?;
     // The checkpoint holds the weights; the journal says they are final.
     if ctx.dir().is_ok() && ctx.recall(&key).is_none() {
         lift(ctx.record(&key, json!({ "epochs": history.len() })))?;
@@ -460,6 +461,7 @@ fn retrain(
     let mut result = Map::new();
     let history: Vec<EpochMetrics> =
         serde_json::from_value(value["history"].clone()).map_err(fail)?;
+    lift(warn_if_not_learning(ctx, &label, &history, bundle))?;
     result.insert("arch".into(), Dynamic::from(arch));
     result.insert("accuracy".into(), from_json(&value["accuracy"]));
     result.insert(
@@ -476,6 +478,37 @@ fn retrain(
         history.iter().map(epoch_map).collect::<Array>().into(),
     );
     Ok(result)
+}
+
+/// The small-data guard: when the training `label` did not learn (or had too few images),
+/// says so on the terminal and in the run's warnings.csv, which the report shows first. A
+/// replay finds the same history and writes the same warning again.
+fn warn_if_not_learning(
+    ctx: &Shared,
+    label: &str,
+    history: &[EpochMetrics],
+    bundle: &crate::data::DataBundle,
+) -> crate::Result<()> {
+    let facts = learning_check::TrainingFacts {
+        history,
+        train_images: bundle.train.len(),
+        classes: bundle.dataset().classes(),
+    };
+    let Some(found) = learning_check::check(facts) else {
+        return Ok(());
+    };
+    let message = found.message(label);
+    eprintln!("warning: {message}");
+    if ctx.dir().is_err() {
+        return Ok(());
+    }
+    ctx.log_row(
+        "warnings.csv",
+        &[
+            ("training".into(), label.into()),
+            ("warning".into(), message),
+        ],
+    )
 }
 
 /// The journal's result for `key`, or `compute`'s, recorded; computing counts as `kind` in

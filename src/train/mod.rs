@@ -6,6 +6,7 @@ mod checkpoint;
 mod config;
 mod data_parallel;
 mod evaluate;
+pub mod learning_check;
 mod loss;
 mod metrics;
 mod optimizer;
