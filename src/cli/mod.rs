@@ -140,6 +140,19 @@ pub enum Command {
         /// A run directory (written by `glit run`).
         run: std::path::PathBuf,
     },
+    /// Make a results page's tables from a folder of experiment CSVs (methods.csv, and
+    /// rank_summary.csv and main_job.csv where present) and draw accuracy-mflops.svg/.png
+    /// there; with --check, only say whether the page still matches its files.
+    Results {
+        /// The folder of CSV files (e.g. docs/results).
+        dir: std::path::PathBuf,
+        /// The Markdown page whose `<!-- generated: NAME -->` blocks are rewritten.
+        #[arg(long, default_value = "docs/results.md")]
+        docs: std::path::PathBuf,
+        /// Change nothing; fail if the page's tables differ from what the files make.
+        #[arg(long)]
+        check: bool,
+    },
     /// Draw an architecture (one column per block, global and local heads coloured) as
     /// SVG and PNG, and print its per-block cost table.
     Show {
@@ -308,6 +321,15 @@ fn dispatch(command: Command) -> Result<String> {
                 report.files.len(),
                 report.summary.display()
             ))
+        }
+        Command::Results { dir, docs, check } => {
+            if check {
+                crate::report::results_docs::check(&dir, &docs)?;
+                return Ok(format!("{} matches {}\n", docs.display(), dir.display()));
+            }
+            let files = crate::report::results_docs::write(&dir, &docs)?;
+            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            Ok(format!("wrote {}\n", names.join(", ")))
         }
         Command::Show { arch, preset, out } => show(&arch, preset.as_deref(), &out),
         Command::Worker(args) => scale::worker(&args),

@@ -6,6 +6,9 @@
 pub mod diagram;
 pub mod figure;
 pub mod plots;
+pub mod results;
+pub mod results_docs;
+mod results_figure;
 pub mod run_files;
 pub mod spread;
 mod summary;

@@ -291,7 +291,7 @@ fn line_chart<DB: DrawingBackend>(
     legend(&mut chart)
 }
 
-fn legend<'a, DB: DrawingBackend + 'a>(
+pub(super) fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
 ) -> Drawn {
     chart
@@ -305,7 +305,7 @@ fn legend<'a, DB: DrawingBackend + 'a>(
 }
 
 /// An axis range covering `values` with a margin; a single value gets a unit-wide range.
-fn span(values: impl Iterator<Item = f64>) -> Range<f64> {
+pub(super) fn span(values: impl Iterator<Item = f64>) -> Range<f64> {
     let (low, high) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
