@@ -9,6 +9,7 @@ mod cpu_math;
 mod cpu_matmul_order;
 mod data;
 mod data_parallel;
+mod experiments;
 mod faults;
 mod fixtures;
 mod fuzz;

@@ -14,6 +14,17 @@ pub fn temp_dir(name: &str) -> PathBuf {
 /// Settings that shrink every shipped script to seconds: the synthetic data, the nano space,
 /// one epoch, a handful of candidates.
 pub fn fast_mode(script: &str) -> Vec<&'static str> {
+    if script == "rank_correlation" {
+        return vec![
+            "data=synthetic",
+            "preset=nano",
+            "search_split=64",
+            "train_images=0",
+            "supernet_epochs=1",
+            "retrain_epochs=1",
+            "calibration_batches=1",
+        ];
+    }
     let common = [
         "data=synthetic",
         "preset=nano",
@@ -26,6 +37,14 @@ pub fn fast_mode(script: &str) -> Vec<&'static str> {
     ];
     let extra: &[&str] = match script {
         "glit_search" => &[
+            "parents=2",
+            "mutations=2",
+            "crossovers=1",
+            "retrain_top=2",
+            "retrain_epochs=1",
+            "final_epochs=1",
+        ],
+        "compare_methods" => &[
             "parents=2",
             "mutations=2",
             "crossovers=1",
@@ -186,7 +205,7 @@ fn the_main_job_reports_the_found_arch_next_to_the_baseline() {
     assert!(found.contains('%') && baseline.contains("G3("), "{stdout}");
     let results = read(&out.join("results.csv"));
     assert!(
-        results.starts_with("arch,mflops,params,test_accuracy,which"),
+        results.starts_with("arch,mflops,params,test_accuracy,test_images,which"),
         "{results}"
     );
     assert_eq!(results.lines().count(), 3, "{results}");
