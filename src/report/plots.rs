@@ -291,7 +291,7 @@ fn line_chart<DB: DrawingBackend>(
     legend(&mut chart)
 }
 
-pub(super) fn legend<'a, DB: DrawingBackend + 'a>(
+fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
 ) -> Drawn {
     chart

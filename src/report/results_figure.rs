@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::figure::{failed, palette, text, Drawn, Figure};
-use super::plots::{legend, span};
+use super::plots::span;
 use super::results::{method_title, MethodRun, MethodSummary};
 
 /// Every run of methods.csv, and the summaries for the means.
@@ -27,6 +27,9 @@ impl Figure for AccuracyAgainstMflops<'_> {
                 .iter()
                 .map(|r| (r.mflops, r.test_accuracy * 100.0))
         };
+        // Headroom above the markers for the legend, so that it never covers a run.
+        let y = span(points().map(|p| p.1));
+        let y_range = y.start..y.end + (y.end - y.start) * 0.6;
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!(
@@ -38,7 +41,7 @@ impl Figure for AccuracyAgainstMflops<'_> {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(56)
-            .build_cartesian_2d(span(points().map(|p| p.0)), span(points().map(|p| p.1)))
+            .build_cartesian_2d(span(points().map(|p| p.0)), y_range)
             .map_err(failed)?;
         chart
             .configure_mesh()
@@ -79,6 +82,13 @@ impl Figure for AccuracyAgainstMflops<'_> {
                 .draw_series([Circle::new(mean, 11, color.stroke_width(2))])
                 .map_err(failed)?;
         }
-        legend(&mut chart)
+        chart
+            .configure_series_labels()
+            .label_font(text(13.0))
+            .background_style(WHITE.mix(0.85))
+            .border_style(palette::GREY)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(failed)
     }
 }
