@@ -231,6 +231,37 @@ fn train_one_architecture_reports_test_accuracy_each_epoch() {
 }
 
 #[test]
+fn train_warns_when_its_training_split_is_under_the_floor() {
+    let (dir, space) = tiny_space_file("small-data");
+    let run = dir.join("run");
+    // A supernet on 512 synthetic images with 420 held out for scoring: 92 left for 4
+    // classes, under 100 per class.
+    let (ok, out, err) = glit(&[
+        "train",
+        "--data",
+        "synthetic",
+        "--preset",
+        space.to_str().unwrap(),
+        "--search-split",
+        "420",
+        "--set",
+        "epochs=1",
+        "--set",
+        "batch_size=32",
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(
+            "is too small to learn: 92 training images for 4 classes, under the floor of 400"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
 fn bad_training_options_name_the_key() {
     let (ok, _, err) = glit(&[
         "train",
