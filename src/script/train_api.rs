@@ -210,10 +210,7 @@ fn spos(
             (draw_named(&text, &space, seed)?, text)
         }
         Some(s) => match s.try_cast::<FnPtr>() {
-            Some(f) => {
-                let id = format!("closure {}", f.fn_name());
-                (Draw::Closure(f), id)
-            }
+            Some(f) => (Draw::Closure(f), "closure".to_string()),
             None => {
                 return Err(bad(
                     "sampler",
@@ -222,8 +219,10 @@ fn spos(
             }
         },
     };
-    let constraint_id = constraint.as_ref().map(|c| c.fn_name().to_string());
-    // Closures cannot be digested, so the call's place in the run is part of its key.
+    // Closures cannot be digested (an anonymous closure's name is a hash that differs from
+    // one process to the next, so a resumed run would never find its own step), so the
+    // call's place in the run is part of its key instead.
+    let constraint_id = constraint.as_ref().map(|_| "closure");
     let ordinal = ctx.next_ordinal("spos");
     let inputs = digest(&(
         &state.lineage,
