@@ -3,7 +3,6 @@
 //! them: mean ± standard deviation per method, every run, the rank correlations. Reads only
 //! CSV files, so the tables can be made again from the committed files at any time.
 
-use std::fmt::Write;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -348,13 +347,8 @@ fn signed(d: MeanSd, scale: f64, digits: usize) -> String {
 }
 
 fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut out = format!("| {} |\n", headers.join(" | "));
-    let _ = writeln!(out, "|{}", " --- |".repeat(headers.len()));
-    for row in rows {
-        let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
-    }
-    out
+    let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+    super::summary::markdown_table(&headers, rows)
 }
 
 #[cfg(test)]

@@ -182,7 +182,8 @@ pub fn terminal(record: &RunRecord) -> String {
     out
 }
 
-fn markdown_table(headers: &[String], rows: &[Vec<String>]) -> String {
+/// A Markdown table; `|` inside a cell is escaped.
+pub(super) fn markdown_table(headers: &[String], rows: &[Vec<String>]) -> String {
     let mut out = format!("| {} |\n", headers.join(" | "));
     let _ = writeln!(out, "|{}", " --- |".repeat(headers.len()));
     for row in rows {

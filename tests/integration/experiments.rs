@@ -6,22 +6,12 @@
 use std::path::Path;
 
 use super::fixtures::glit;
-use super::script_runs::{fast_mode, read, temp_dir};
+use super::script_runs::{read, run_args_at, temp_dir};
 
 /// `glit run scripts/experiments/NAME.rhai` in fast mode, with `extra` settings.
 fn run_experiment(name: &str, out: &Path, extra: &[&str]) -> (bool, String, String) {
-    let mut args = vec![
-        "run".to_string(),
-        format!("scripts/experiments/{name}.rhai"),
-        "--out".into(),
-        out.display().to_string(),
-        "--quiet".into(),
-    ];
-    for set in fast_mode(name).iter().chain(extra) {
-        args.push("--set".into());
-        args.push(set.to_string());
-    }
-    glit(&args)
+    let path = format!("scripts/experiments/{name}.rhai");
+    glit(&run_args_at(&path, name, out, extra))
 }
 
 fn csv_rows(path: &Path) -> Vec<Vec<String>> {
@@ -162,22 +152,12 @@ fn the_committed_results_pages_match_their_csv_files() {
 fn a_training_too_small_to_learn_is_reported_with_what_to_change() {
     // The main job on 200 synthetic images (under the floor of 100 per class) for one epoch.
     let out = temp_dir("small-data");
-    let mut args: Vec<String> = [
-        "run",
+    let args = run_args_at(
         "scripts/glit_search.rhai",
-        "--out",
-        &out.display().to_string(),
-        "--quiet",
-    ]
-    .map(String::from)
-    .to_vec();
-    for set in fast_mode("glit_search")
-        .into_iter()
-        .chain(["train_images=200"])
-    {
-        args.push("--set".into());
-        args.push(set.into());
-    }
+        "glit_search",
+        &out,
+        &["train_images=200"],
+    );
     let (ok, stdout, stderr) = glit(&args);
     assert!(ok, "{stderr}");
     assert!(

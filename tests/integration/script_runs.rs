@@ -72,16 +72,21 @@ pub fn fast_mode(script: &str) -> Vec<&'static str> {
 }
 
 fn run_args(script: &str, out: &Path) -> Vec<String> {
+    run_args_at(&format!("scripts/{script}.rhai"), script, out, &[])
+}
+
+/// `glit run PATH --out OUT --quiet` with `name`'s fast-mode settings, then `extra`'s.
+pub fn run_args_at(path: &str, name: &str, out: &Path, extra: &[&str]) -> Vec<String> {
     let mut args = vec![
         "run".to_string(),
-        format!("scripts/{script}.rhai"),
+        path.to_string(),
         "--out".into(),
         out.display().to_string(),
         "--quiet".into(),
     ];
-    for set in fast_mode(script) {
+    for set in fast_mode(name).iter().chain(extra) {
         args.push("--set".into());
-        args.push(set.into());
+        args.push(set.to_string());
     }
     args
 }
