@@ -18,10 +18,15 @@ use crate::error::{Error, Result};
 /// The stem of the figure drawn into the results folder.
 pub const FIGURE: &str = "accuracy-mflops";
 
-/// Each generated part that `dir`'s files allow, as (name, Markdown).
-pub fn parts(dir: &Path) -> Result<Vec<(&'static str, String)>> {
-    let runs = results::read_methods(&dir.join("methods.csv"))?;
-    let summaries = results::summarise(&runs);
+/// The search runs of `dir`'s methods.csv.
+fn method_runs(dir: &Path) -> Result<Vec<MethodRun>> {
+    results::read_methods(&dir.join("methods.csv"))
+}
+
+/// Each generated part that `dir`'s files allow, as (name, Markdown); `runs` are its
+/// methods.csv's rows.
+pub fn parts(dir: &Path, runs: &[MethodRun]) -> Result<Vec<(&'static str, String)>> {
+    let summaries = results::summarise(runs);
     let seconds: f64 = runs.iter().map(|r| r.seconds).sum();
     let methods = format!(
         "{}\n{} runs; their wall time adds up to {:.0} minutes.\n",
@@ -29,7 +34,7 @@ pub fn parts(dir: &Path) -> Result<Vec<(&'static str, String)>> {
         runs.len(),
         seconds / 60.0
     );
-    let mut parts = vec![("methods", methods), ("runs", results::runs_table(&runs))];
+    let mut parts = vec![("methods", methods), ("runs", results::runs_table(runs))];
     let rank = dir.join("rank_summary.csv");
     if rank.is_file() {
         parts.push(("rank", results::rank_table(&results::read_rank(&rank)?)));
@@ -87,9 +92,9 @@ pub fn fill(page: &str, parts: &[(&str, String)], origin: &str) -> Result<String
 /// returns the files written.
 pub fn write(dir: &Path, page: &Path) -> Result<Vec<PathBuf>> {
     let text = std::fs::read_to_string(page).map_err(|e| Error::io(page, e))?;
-    let filled = fill(&text, &parts(dir)?, &page.display().to_string())?;
+    let runs = method_runs(dir)?;
+    let filled = fill(&text, &parts(dir, &runs)?, &page.display().to_string())?;
     atomic_file::write(page, filled.as_bytes())?;
-    let runs: Vec<MethodRun> = results::read_methods(&dir.join("methods.csv"))?;
     let summaries = results::summarise(&runs);
     let figure = AccuracyAgainstMflops {
         runs: &runs,
@@ -104,7 +109,7 @@ pub fn write(dir: &Path, page: &Path) -> Result<Vec<PathBuf>> {
 /// the first table that differs otherwise.
 pub fn check(dir: &Path, page: &Path) -> Result<()> {
     let text = std::fs::read_to_string(page).map_err(|e| Error::io(page, e))?;
-    let parts = parts(dir)?;
+    let parts = parts(dir, &method_runs(dir)?)?;
     let filled = fill(&text, &parts, &page.display().to_string())?;
     if filled == text {
         return Ok(());
