@@ -15,8 +15,15 @@ use super::script_runs::{read, temp_dir};
 
 /// The main job in fast mode, alone, in `dir`.
 fn single(dir: &Path) -> Outcome {
+    single_with(dir, &[])
+}
+
+/// The main job in fast mode with `extra` arguments, alone, in `dir`.
+fn single_with(dir: &Path, extra: &[&str]) -> Outcome {
     let _ = std::fs::remove_dir_all(dir);
-    let (ok, _, stderr) = glit(&job_args(dir));
+    let mut args = job_args(dir);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let (ok, _, stderr) = glit(&args);
     assert!(ok, "{stderr}");
     outcome(dir)
 }
@@ -68,8 +75,12 @@ fn with_workers(dir: &Path, extra: &[&str], workers: Vec<Child>) -> Outcome {
 
 #[test]
 fn workers_devices_and_an_outside_engine_score_as_one_process_does() {
+    // Generations of 12 with a 128-image search split: enough scoring per generation that
+    // workers polling every 50 ms find candidates left (with 4 the run could score a whole
+    // generation before a worker's first look, and the test failed now and then).
+    let more = ["--set", "population=12", "--set", "search_split=128"];
     let single_dir = temp_dir("scale-single");
-    let reference = single(&single_dir);
+    let reference = single_with(&single_dir, &more);
     assert!(
         reference
             .journal
@@ -84,7 +95,7 @@ fn workers_devices_and_an_outside_engine_score_as_one_process_does() {
     let _ = std::fs::remove_dir_all(&dir);
     let workers = vec![worker(&dir, &[]), worker(&dir, &[])];
     assert_eq!(
-        with_workers(&dir, &[], workers),
+        with_workers(&dir, &more, workers),
         reference,
         "two workers beside the run"
     );
@@ -102,7 +113,7 @@ fn workers_devices_and_an_outside_engine_score_as_one_process_does() {
         worker(&dir, &[]),
     ];
     assert_eq!(
-        with_workers(&dir, &["--delegate"], workers),
+        with_workers(&dir, &[&more[..], &["--delegate"]].concat(), workers),
         reference,
         "a dead worker"
     );
