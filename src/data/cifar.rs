@@ -53,12 +53,13 @@ pub fn open_cifar_folder(folder: &Path) -> Result<Dataset> {
     } else {
         (&CIFAR100, "cifar-100")
     };
-    let mut train = Split::default();
+    let (mut pixels, mut labels) = (Vec::new(), Vec::new());
     for file in layout.train {
         let part = read_records(&folder.join(file), layout)?;
-        train.pixels.extend(part.pixels);
-        train.labels.extend(part.labels);
+        pixels.extend_from_slice(part.pixels().unwrap_or_default());
+        labels.extend(part.labels);
     }
+    let train = Split::from_pixels(pixels, labels);
     let test = read_records(&folder.join(layout.test), layout)?;
     let class_names: Vec<String> = match std::fs::read_to_string(folder.join(layout.names_file)) {
         Ok(text) => text
@@ -85,6 +86,7 @@ pub fn open_cifar_folder(folder: &Path) -> Result<Dataset> {
         channels: 3,
         class_names,
         mirror_invariant: true,
+        normalization: None,
         train,
         test,
     })
@@ -121,10 +123,8 @@ pub fn parse_records(
         });
     }
     let count = bytes.len() / record;
-    let mut split = Split {
-        pixels: Vec::with_capacity(count * PIXELS),
-        labels: Vec::with_capacity(count),
-    };
+    let mut pixels = Vec::with_capacity(count * PIXELS);
+    let mut labels = Vec::with_capacity(count);
     for (index, chunk) in bytes.chunks_exact(record).enumerate() {
         let label = chunk[label_bytes - 1];
         if label as usize >= classes {
@@ -133,10 +133,10 @@ pub fn parse_records(
                 message: format!("record {index} has label {label}, expected below {classes}"),
             });
         }
-        split.labels.push(label);
-        split.pixels.extend_from_slice(&chunk[label_bytes..]);
+        labels.push(label as u32);
+        pixels.extend_from_slice(&chunk[label_bytes..]);
     }
-    Ok(split)
+    Ok(Split::from_pixels(pixels, labels))
 }
 
 /// CIFAR-100 record layout, exposed for tests that write files.

@@ -1,13 +1,15 @@
 //! Image folders: one subfolder per class holding PNG or JPEG files, either under `train/`
 //! and `val/` (or `test/`) as ImageNet is laid out, or directly under the root (then every
-//! fifth image of each class, in name order, is the test split). Images are decoded once,
-//! resized so the shorter side fits, centre-cropped to a square and kept in memory as RGB.
+//! fifth image of each class, in name order, is the test split). Any number of classes (labels
+//! are 32-bit). Only file names are kept: images are decoded batch by batch, so memory does not
+//! grow with the folder.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
-use image::imageops::FilterType;
-
-use super::{Dataset, Split};
+use super::decode::Crop;
+use super::file_list::{FileImages, FileList};
+use super::{decode_pool, Dataset, Images, Normalization, Split};
 use crate::error::{Error, Result};
 
 /// Whether `folder` holds class subfolders (directly or under `train/`).
@@ -20,7 +22,10 @@ pub fn is_image_folder(folder: &Path) -> bool {
     class_folders(&root).is_ok_and(|classes| !classes.is_empty())
 }
 
-/// Opens an image folder, resizing every image to `size` × `size`.
+/// Opens an image folder whose images are decoded to `size` × `size` batch by batch (see
+/// [`super::decode`]): only the file names are read now, and a sample of the training
+/// images to measure the normalisation (which also finds an unreadable file early in small
+/// folders).
 pub fn open_image_folder(folder: &Path, size: usize) -> Result<Dataset> {
     if size == 0 {
         return Err(Error::InvalidValue {
@@ -30,29 +35,33 @@ pub fn open_image_folder(folder: &Path, size: usize) -> Result<Dataset> {
     }
     let test_root = ["val", "test"]
         .iter()
-        .map(|name| folder.join(name))
-        .find(|path| path.is_dir());
+        .find(|name| folder.join(name).is_dir());
+    let mut list = FileList::new(folder);
     let (class_names, train, test) = if folder.join("train").is_dir() {
         let test_root = test_root.ok_or_else(|| Error::InvalidData {
             origin: folder.display().to_string(),
             message: "has train/ but neither val/ nor test/".into(),
         })?;
         let classes = class_folders(&folder.join("train"))?;
-        let train = read_classes(&folder.join("train"), &classes, size, |_| true)?;
-        let test = read_classes(&test_root, &classes, size, |_| true)?;
+        let train = list_classes(&mut list, folder, "train", &classes, |_| true)?;
+        let test = list_classes(&mut list, folder, test_root, &classes, |_| true)?;
         (classes, train, test)
     } else {
         let classes = class_folders(folder)?;
-        let train = read_classes(folder, &classes, size, |i| i % 5 != 4)?;
-        let test = read_classes(folder, &classes, size, |i| i % 5 == 4)?;
+        let train = list_classes(&mut list, folder, "", &classes, |i| i % 5 != 4)?;
+        let test = list_classes(&mut list, folder, "", &classes, |i| i % 5 == 4)?;
         (classes, train, test)
     };
-    if class_names.len() < 2 || train.is_empty() {
+    if class_names.len() < 2 || train.0.is_empty() {
         return Err(Error::InvalidData {
             origin: folder.display().to_string(),
             message: "needs at least two class folders with images in them".into(),
         });
     }
+    let list = Arc::new(list);
+    let train = Split::from_files(FileImages::new(Arc::clone(&list), train.0), train.1);
+    let test = Split::from_files(FileImages::new(list, test.0), test.1);
+    let normalization = sample_normalization(&train, size)?;
     let name = folder.file_name().map_or_else(
         || folder.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
@@ -63,8 +72,54 @@ pub fn open_image_folder(folder: &Path, size: usize) -> Result<Dataset> {
         channels: 3,
         class_names,
         mirror_invariant: true,
+        normalization: Some(normalization),
         train,
         test,
+    })
+}
+
+/// Training images whose statistics stand for the whole folder's.
+pub const NORMALIZATION_SAMPLE: usize = 500;
+
+/// Per-channel statistics of up to [`NORMALIZATION_SAMPLE`] training images (a fixed,
+/// seeded choice), centre-cropped as for evaluation, decoded a few dozen at a time.
+fn sample_normalization(train: &Split, size: usize) -> Result<Normalization> {
+    use rand::seq::SliceRandom;
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    order.shuffle(&mut crate::rng::seeded(0));
+    order.truncate(NORMALIZATION_SAMPLE);
+    order.sort_unstable();
+    let Images::Files(files) = train.images() else {
+        unreachable!("an image folder's splits are file lists")
+    };
+    let threads = decode_pool::decode_threads();
+    let plane = (size * size) as f64;
+    let (mut sum, mut squares) = ([0f64; 3], [0f64; 3]);
+    for chunk in order.chunks(64) {
+        let crops = vec![Crop::Centre; chunk.len()];
+        for image in decode_pool::decode_some(files, chunk, &crops, size, threads)? {
+            for (channel, values) in image.chunks_exact(size * size).enumerate() {
+                for &byte in values {
+                    let value = byte as f64 / 255.0;
+                    sum[channel] += value;
+                    squares[channel] += value * value;
+                }
+            }
+        }
+    }
+    let count = (order.len() as f64 * plane).max(1.0);
+    let mean = sum.map(|s| s / count);
+    let std: Vec<f32> = (0..3)
+        .map(|c| {
+            ((squares[c] / count - mean[c] * mean[c])
+                .max(0.0)
+                .sqrt()
+                .max(1e-3)) as f32
+        })
+        .collect();
+    Ok(Normalization {
+        mean: mean.iter().map(|&m| m as f32).collect(),
+        std,
     })
 }
 
@@ -79,45 +134,58 @@ fn class_folders(root: &Path) -> Result<Vec<String>> {
         }
     }
     classes.sort();
-    if classes.len() > 256 {
+    if u32::try_from(classes.len()).is_err() {
         return Err(Error::InvalidData {
             origin: root.display().to_string(),
-            message: format!("{} class folders; at most 256 are supported", classes.len()),
+            message: format!("{} class folders; labels are 32-bit", classes.len()),
         });
     }
     Ok(classes)
 }
 
-/// The images of each class folder under `root` whose index (in name order) `keep` accepts.
-fn read_classes(
+/// Adds the images of each class folder under `root/sub` whose index (in name order) `keep`
+/// accepts to `list`; returns their indices in the list and their labels.
+fn list_classes(
+    list: &mut FileList,
     root: &Path,
+    sub: &str,
     classes: &[String],
-    size: usize,
     keep: impl Fn(usize) -> bool,
-) -> Result<Split> {
-    let mut split = Split::default();
+) -> Result<(Vec<u32>, Vec<u32>)> {
+    let (mut picks, mut labels) = (Vec::new(), Vec::new());
+    let base = root.join(sub);
     for (label, class) in classes.iter().enumerate() {
-        let folder = root.join(class);
+        let folder = base.join(class);
         if !folder.is_dir() {
             return Err(Error::InvalidData {
-                origin: root.display().to_string(),
+                origin: base.display().to_string(),
                 message: format!("class folder `{class}` is missing here"),
             });
         }
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        let mut files: Vec<String> = std::fs::read_dir(&folder)
             .map_err(|e| Error::io(&folder, e))?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| is_image_file(path))
+            .filter_map(|path| path.file_name().map(|n| n.to_string_lossy().into_owned()))
             .collect();
         files.sort();
         for (index, file) in files.iter().enumerate() {
             if keep(index) {
-                split.pixels.extend(load_square_rgb(file, size)?);
-                split.labels.push(label as u8);
+                let name = if sub.is_empty() {
+                    format!("{class}/{file}")
+                } else {
+                    format!("{sub}/{class}/{file}")
+                };
+                let at = list.push(&name);
+                picks.push(u32::try_from(at).map_err(|_| Error::InvalidData {
+                    origin: root.display().to_string(),
+                    message: "more than 4,294,967,295 images".into(),
+                })?);
+                labels.push(label as u32);
             }
         }
     }
-    Ok(split)
+    Ok((picks, labels))
 }
 
 fn is_image_file(path: &Path) -> bool {
@@ -126,32 +194,4 @@ fn is_image_file(path: &Path) -> bool {
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
     matches!(extension.as_str(), "png" | "jpg" | "jpeg")
-}
-
-/// One image, resized (bilinear) so its shorter side is `size`, centre-cropped to a square,
-/// as channel-planar RGB bytes. A file that does not decode is an error naming it.
-pub fn load_square_rgb(path: &Path, size: usize) -> Result<Vec<u8>> {
-    let image = image::open(path).map_err(|e| Error::InvalidData {
-        origin: path.display().to_string(),
-        message: format!("not a readable PNG or JPEG image: {e}"),
-    })?;
-    let rgb = image.to_rgb8();
-    let (w, h) = rgb.dimensions();
-    let scale = size as f64 / w.min(h) as f64;
-    let (rw, rh) = (
-        ((w as f64 * scale).round() as u32).max(size as u32),
-        ((h as f64 * scale).round() as u32).max(size as u32),
-    );
-    let resized = image::imageops::resize(&rgb, rw, rh, FilterType::Triangle);
-    let (x0, y0) = ((rw - size as u32) / 2, (rh - size as u32) / 2);
-    let mut planar = vec![0u8; 3 * size * size];
-    for y in 0..size {
-        for x in 0..size {
-            let pixel = resized.get_pixel(x0 + x as u32, y0 + y as u32);
-            for channel in 0..3 {
-                planar[channel * size * size + y * size + x] = pixel[channel];
-            }
-        }
-    }
-    Ok(planar)
 }

@@ -1,5 +1,6 @@
-//! From bytes to Burn batches: per-channel normalisation, training augmentation (random crop
-//! with zero padding, horizontal flip), batch orders shuffled from a seeded stream.
+//! From bytes to Burn batches: per-channel normalisation, training augmentation (in memory:
+//! random crop with zero padding and horizontal flip; streamed folders: see
+//! [`super::decode`]), batch orders shuffled from a seeded stream.
 
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
@@ -7,7 +8,11 @@ use rand::seq::SliceRandom;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::{Dataset, Split};
+use super::decode::Crop;
+use super::decode_pool::{decode_some, decode_threads};
+use super::prefetch::{crop_for, HostBatch, StreamAugment};
+use super::{Dataset, Images, Split};
+use crate::error::Result;
 use crate::rng::SearchRng;
 
 /// Per-channel mean and standard deviation of pixel values scaled to [0, 1].
@@ -20,14 +25,16 @@ pub struct Normalization {
 }
 
 impl Normalization {
-    /// The statistics of `split`'s images, which have `channels` channels. Computed from the
-    /// training split, so test data never informs training.
+    /// The statistics of an in-memory `split`'s images, which have `channels` channels.
+    /// Computed from the training split, so test data never informs training. (A streamed
+    /// split's statistics are measured on a sample when its folder is opened.)
     pub fn of(split: &Split, channels: usize) -> Self {
-        let per_image = split.pixels.len() / split.len().max(1);
+        let pixels = split.pixels().unwrap_or_default();
+        let per_image = pixels.len() / split.len().max(1);
         let plane = per_image / channels.max(1);
         let mut sum = vec![0f64; channels];
         let mut squares = vec![0f64; channels];
-        for image in split.pixels.chunks_exact(per_image.max(1)) {
+        for image in pixels.chunks_exact(per_image.max(1)) {
             for (channel, values) in image.chunks_exact(plane.max(1)).enumerate() {
                 for &byte in values {
                     let value = byte as f64 / 255.0;
@@ -86,7 +93,7 @@ pub struct Batch<B: Backend> {
     /// Class labels.
     pub labels: Tensor<B, 1, Int>,
     /// The labels on the host, for accuracy without a device round trip.
-    pub label_values: Vec<u8>,
+    pub label_values: Vec<u32>,
 }
 
 /// Turns a data set's images into batches: the shape, the normalisation, and whether flips
@@ -104,31 +111,85 @@ pub struct Loader {
 }
 
 impl Loader {
-    /// A loader for `dataset`, normalised with its training split's statistics.
+    /// A loader for `dataset`, normalised with its training split's statistics (a streamed
+    /// set's sampled ones).
     pub fn for_dataset(dataset: &Dataset) -> Self {
         Loader {
             channels: dataset.channels,
             image_size: dataset.image_size,
-            normalization: Normalization::of(&dataset.train, dataset.channels),
+            normalization: dataset
+                .normalization
+                .clone()
+                .unwrap_or_else(|| Normalization::of(&dataset.train, dataset.channels)),
             mirror_invariant: dataset.mirror_invariant,
         }
     }
 
     /// The images at `indices` of `split` as a batch on `device`; augmented when `augment`
-    /// carries a recipe and the stream its random choices come from.
+    /// carries a recipe and the stream its random choices come from. A streamed split
+    /// decodes its files here (one seed drawn per image, see [`super::prefetch`]).
     pub fn batch<B: Backend>(
         &self,
         split: &Split,
         indices: &[usize],
         augment: Option<(&Augment, &mut SearchRng)>,
         device: &B::Device,
-    ) -> Batch<B> {
+    ) -> Result<Batch<B>> {
+        let host = self.host_batch(split, indices, augment)?;
+        Ok(self.to_device(host, device))
+    }
+
+    /// A batch made on the host onto `device`.
+    pub fn to_device<B: Backend>(&self, host: HostBatch, device: &B::Device) -> Batch<B> {
+        let (c, size) = (self.channels, self.image_size);
+        let count = host.labels.len();
+        let images =
+            Tensor::from_data(TensorData::new(host.values, [count, c, size, size]), device);
+        let label_data: Vec<i64> = host.labels.iter().map(|&l| l as i64).collect();
+        Batch {
+            images,
+            labels: Tensor::from_data(TensorData::new(label_data, [count]), device),
+            label_values: host.labels,
+        }
+    }
+
+    /// The images at `indices` of `split`, normalised (and augmented) on the host.
+    pub fn host_batch(
+        &self,
+        split: &Split,
+        indices: &[usize],
+        augment: Option<(&Augment, &mut SearchRng)>,
+    ) -> Result<HostBatch> {
+        let labels: Vec<u32> = indices.iter().map(|&i| split.labels[i]).collect();
+        let pixels = match split.images() {
+            Images::Pixels(pixels) => pixels,
+            Images::Files(files) => {
+                let crops: Vec<Crop> = match augment {
+                    Some((recipe, rng)) => {
+                        let pass = StreamAugment {
+                            recipe: recipe.clone(),
+                            seed: rng.random(),
+                        };
+                        (0..indices.len())
+                            .map(|p| crop_for(Some(&pass), self.mirror_invariant, 0, p))
+                            .collect()
+                    }
+                    None => vec![Crop::Centre; indices.len()],
+                };
+                let images =
+                    decode_some(files, indices, &crops, self.image_size, decode_threads())?;
+                return Ok(HostBatch {
+                    values: self.normalise_all(&images),
+                    labels,
+                });
+            }
+        };
         let (c, size) = (self.channels, self.image_size);
         let per_image = c * size * size;
         let mut values = Vec::with_capacity(indices.len() * per_image);
         let mut augment = augment;
         for &index in indices {
-            let image = &split.pixels[index * per_image..(index + 1) * per_image];
+            let image = &pixels[index * per_image..(index + 1) * per_image];
             let (dy, dx, flip) = match augment.as_mut() {
                 Some((recipe, rng)) => {
                     let pad = recipe.crop_padding as i64;
@@ -141,17 +202,17 @@ impl Loader {
             };
             self.push_image(&mut values, image, dy, dx, flip);
         }
-        let labels: Vec<u8> = indices.iter().map(|&i| split.labels[i]).collect();
-        let images = Tensor::from_data(
-            TensorData::new(values, [indices.len(), c, size, size]),
-            device,
-        );
-        let label_data: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
-        Batch {
-            images,
-            labels: Tensor::from_data(TensorData::new(label_data, [indices.len()]), device),
-            label_values: labels,
+        Ok(HostBatch { values, labels })
+    }
+
+    /// Decoded images (already cut to size), normalised, one after another.
+    pub(super) fn normalise_all(&self, images: &[Vec<u8>]) -> Vec<f32> {
+        let per_image = self.channels * self.image_size * self.image_size;
+        let mut values = Vec::with_capacity(images.len() * per_image);
+        for image in images {
+            self.push_image(&mut values, image, 0, 0, false);
         }
+        values
     }
 
     /// Appends one normalised image, shifted by (`dy`, `dx`) with zeros (after

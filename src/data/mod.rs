@@ -7,9 +7,15 @@
 mod bundle;
 mod bundled;
 pub mod cifar;
+pub mod decode;
+mod decode_pool;
+mod file_list;
 pub mod folder;
+pub mod folder_fixture;
 pub mod idx;
 mod loader;
+mod prefetch;
+mod split;
 mod synthetic;
 
 use std::path::Path;
@@ -18,84 +24,15 @@ use crate::error::{Error, Result};
 
 pub use bundle::{DataBundle, DataRequest};
 pub use bundled::BUNDLED;
+pub use decode_pool::decode_threads;
+pub use file_list::{FileImages, FileList};
 pub use loader::{batch_order, Augment, Batch, Loader, Normalization};
+pub use prefetch::{mix, prefetch_depth, Batches, HostBatch, StreamAugment};
+pub use split::{Images, Split};
 pub use synthetic::{synthetic, SyntheticSpec, SYNTHETIC};
 
-/// One split: images as bytes and their labels.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Split {
-    /// `len · channels · size · size` pixel bytes.
-    pub pixels: Vec<u8>,
-    /// One label per image, each below the data set's class count.
-    pub labels: Vec<u8>,
-}
-
-impl Split {
-    /// Number of images.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// Whether the split holds no image.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// The images at `indices`, in that order.
-    pub fn select(&self, indices: &[usize]) -> Split {
-        let image_len = self.pixels.len() / self.len().max(1);
-        Split {
-            pixels: indices
-                .iter()
-                .flat_map(|&i| &self.pixels[i * image_len..(i + 1) * image_len])
-                .copied()
-                .collect(),
-            labels: indices.iter().map(|&i| self.labels[i]).collect(),
-        }
-    }
-
-    /// A short digest (count and FNV-1a of labels, then pixels): checkpoints and the run
-    /// journal use it to tell one set of images from another.
-    pub fn fingerprint(&self) -> String {
-        let bytes = self.labels.iter().chain(self.pixels.iter());
-        let hash = bytes.fold(0xcbf29ce484222325u64, |hash, &byte| {
-            (hash ^ byte as u64).wrapping_mul(0x100000001b3)
-        });
-        format!("{}:{hash:016x}", self.len())
-    }
-
-    /// The first `count` images (all of them when there are fewer).
-    pub fn first(&self, count: usize) -> Split {
-        let indices: Vec<usize> = (0..self.len().min(count)).collect();
-        self.select(&indices)
-    }
-
-    /// SPOS's held-out search split: `held_out` images drawn from this (training) split by a
-    /// permutation seeded with `seed`, and the rest, in their original order. The same seed
-    /// always holds out the same images.
-    pub fn hold_out(&self, held_out: usize, seed: u64) -> Result<(Split, Split)> {
-        use rand::seq::SliceRandom;
-        if held_out >= self.len() {
-            return Err(Error::InvalidValue {
-                key: "search_split".into(),
-                message: format!(
-                    "cannot hold out {held_out} of {} images and still train",
-                    self.len()
-                ),
-            });
-        }
-        let mut order: Vec<usize> = (0..self.len()).collect();
-        order.shuffle(&mut crate::rng::seeded(seed));
-        let mut search = order[..held_out].to_vec();
-        let mut rest = order[held_out..].to_vec();
-        search.sort_unstable();
-        rest.sort_unstable();
-        Ok((self.select(&rest), self.select(&search)))
-    }
-}
-
 /// A data set: square images of one shape, a training and a test split, named classes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// A short name for messages and run directories.
     pub name: String,
@@ -108,6 +45,9 @@ pub struct Dataset {
     /// Whether a mirrored image stays in its class (clothing, objects: yes; digits: no), which
     /// decides whether augmentation may flip images horizontally.
     pub mirror_invariant: bool,
+    /// Per-channel statistics measured when the set was opened (a streamed folder's sample);
+    /// `None`: the loader computes them from the in-memory training split.
+    pub normalization: Option<Normalization>,
     /// The training split (a search split is held out of it, never of the test split).
     pub train: Split,
     /// The test split, for final numbers only.
@@ -264,10 +204,10 @@ fn from_idx(
                 message: format!("label {label} of image {index} is not a class 0-9"),
             });
         }
-        splits.push(Split {
-            pixels: images.pixels,
-            labels,
-        });
+        splits.push(Split::from_pixels(
+            images.pixels,
+            labels.into_iter().map(u32::from).collect(),
+        ));
     }
     let test = splits.pop().expect("two splits");
     let train = splits.pop().expect("two splits");
@@ -281,6 +221,7 @@ fn from_idx(
             (0..10).map(|digit| digit.to_string()).collect()
         },
         mirror_invariant: fashion,
+        normalization: None,
         train,
         test,
     })

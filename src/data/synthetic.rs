@@ -86,9 +86,9 @@ pub fn synthetic(spec: &SyntheticSpec) -> Result<Dataset> {
                     }
                 }
             }
-            labels.push(label as u8);
+            labels.push(label as u32);
         }
-        Split { pixels, labels }
+        Split::from_pixels(pixels, labels)
     };
     let train = split(spec.train);
     let test = split(spec.test);
@@ -98,6 +98,7 @@ pub fn synthetic(spec: &SyntheticSpec) -> Result<Dataset> {
         channels: spec.channels,
         class_names: (0..spec.classes).map(|c| format!("texture {c}")).collect(),
         mirror_invariant: false,
+        normalization: None,
         train,
         test,
     })

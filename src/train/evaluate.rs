@@ -67,6 +67,17 @@ pub fn accuracy<B: Backend>(
             message: "cannot measure accuracy on an empty split".into(),
         });
     }
+    if split.is_streamed() {
+        // Files decode on the prefetch threads while one thread runs the network.
+        let order = batch_order(split.len(), batch_size, None, false);
+        let mut hits = 0;
+        for host in loader.batches(split, &order, 0, None) {
+            let batch = loader.to_device::<B>(host?, device);
+            let logits = net.forward(batch.images, arch)?;
+            hits += correct(logits, &batch.label_values);
+        }
+        return Ok(hits as f64 / split.len() as f64);
+    }
     // Shares of at least half a batch: below that a second thread costs more than it saves.
     let hits = sum_over_shares(
         split.len(),
@@ -76,7 +87,7 @@ pub fn accuracy<B: Backend>(
             let mut hits = 0;
             for indices in batch_order(share.len(), batch_size, None, false) {
                 let indices: Vec<usize> = indices.iter().map(|i| share.start + i).collect();
-                let batch = loader.batch::<B>(split, &indices, None, device);
+                let batch = loader.batch::<B>(split, &indices, None, device)?;
                 let logits = net.forward(batch.images, arch)?;
                 hits += correct(logits, &batch.label_values);
             }
@@ -114,8 +125,9 @@ pub fn recalibrate<B: Backend>(
             ),
         });
     }
-    for (k, indices) in order.iter().take(config.calibration_batches).enumerate() {
-        let batch = loader.batch::<B>(train, indices, None, device);
+    let order: Vec<Vec<usize>> = order.into_iter().take(config.calibration_batches).collect();
+    for (k, host) in loader.batches(train, &order, 0, None).enumerate() {
+        let batch = loader.to_device::<B>(host?, device);
         let momentum = 1.0 / (k + 1) as f64;
         standalone.forward_pass(batch.images, arch, &mut Pass::Calibrate { momentum })?;
     }

@@ -9,7 +9,7 @@ use burn::tensor::{Tensor, TensorData};
 /// ε/K on every other class.
 pub fn smoothed_cross_entropy<B: Backend>(
     logits: Tensor<B, 2>,
-    labels: &[u8],
+    labels: &[u32],
     smoothing: f64,
 ) -> Tensor<B, 1> {
     let [batch, classes] = logits.dims();
@@ -25,7 +25,7 @@ pub fn smoothed_cross_entropy<B: Backend>(
 }
 
 /// How many rows of `logits` have their largest value at the label.
-pub fn correct<B: Backend>(logits: Tensor<B, 2>, labels: &[u8]) -> usize {
+pub fn correct<B: Backend>(logits: Tensor<B, 2>, labels: &[u32]) -> usize {
     let predicted: Vec<i64> = logits
         .argmax(1)
         .into_data()

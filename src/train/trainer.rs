@@ -24,7 +24,7 @@ use super::optimizer::AdamW;
 use super::progress::{clock, ProgressBar};
 use super::sampler::Sampler;
 use super::schedule::Schedule;
-use crate::data::{batch_order, Loader, Split};
+use crate::data::{batch_order, Batch, Loader, Split, StreamAugment};
 use crate::error::{Error, Result};
 use crate::model::{load_state, state_of, Pass, SharingPlan, Supernet};
 use crate::rng::SearchRng;
@@ -200,9 +200,23 @@ impl<B: AutodiffBackend> Trainer<B> {
         let started = Instant::now();
         let seconds_before = self.position.seconds;
         let mut lr = schedule.lr_at(self.position.step);
+        // A streamed split is decoded ahead on other threads, its augmentation seeded by the
+        // epoch (not drawn from the step stream, which the producer cannot share).
+        let mut prefetched = data.train.is_streamed().then(|| {
+            let augment = StreamAugment {
+                recipe: self.config.augment.clone(),
+                seed: augment_seed(self.seed, epoch),
+            };
+            data.loader
+                .batches(data.train, &order, first, Some(augment))
+        });
         for indices in &order[first..] {
             lr = schedule.lr_at(self.position.step);
-            self.step(data, sampler, indices, lr, &mut stream)?;
+            let ready = match prefetched.as_mut().and_then(Iterator::next) {
+                Some(host) => Some(data.loader.to_device::<B>(host?, &self.device)),
+                None => None,
+            };
+            self.step(data, sampler, indices, ready, lr, &mut stream)?;
             crate::kill_point::reached("train-step");
             self.position.seconds = seconds_before + started.elapsed().as_secs_f64();
             let p = &self.position;
@@ -262,21 +276,27 @@ impl<B: AutodiffBackend> Trainer<B> {
         Ok(metrics)
     }
 
-    /// One optimiser step on the images at `indices` along a sampled architecture.
+    /// One optimiser step on the images at `indices` (made already when `ready`) along a
+    /// sampled architecture.
     fn step(
         &mut self,
         data: &TrainData,
         sampler: &mut dyn Sampler,
         indices: &[usize],
+        ready: Option<Batch<B>>,
         lr: f64,
         stream: &mut SearchRng,
     ) -> Result<()> {
         let arch = sampler.sample(self.net.space(), stream)?;
         let config = &self.config;
-        let augment = Some((&config.augment, &mut *stream));
-        let batch = data
-            .loader
-            .batch::<B>(data.train, indices, augment, &self.device);
+        let batch = match ready {
+            Some(batch) => batch,
+            None => {
+                let augment = Some((&config.augment, &mut *stream));
+                data.loader
+                    .batch::<B>(data.train, indices, augment, &self.device)?
+            }
+        };
         let (grads, loss_value, hits) = if self.replicas.is_empty() {
             let mut masks = mask_stream(self.seed, self.position.step, 0);
             let mut pass = Pass::Train {
@@ -446,6 +466,11 @@ fn check_finite(loss: f64, step: usize, arch: &crate::space::Arch) -> Result<()>
 pub const FORMAT: &str = "glit-checkpoint-1";
 
 /// The stream of epoch `epoch` of a run seeded `seed`: independent streams of one key.
+/// The seed of epoch `epoch`'s augmentation of a streamed split.
+fn augment_seed(seed: u64, epoch: usize) -> u64 {
+    crate::data::mix(seed ^ 0x6175_676d_656e_7400, epoch as u64)
+}
+
 fn epoch_stream(seed: u64, epoch: usize) -> SearchRng {
     let mut stream = SearchRng::seed_from_u64(seed);
     stream.set_stream(epoch as u64);

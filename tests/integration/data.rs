@@ -11,7 +11,7 @@ fn the_bundled_set_opens_from_any_directory_with_its_documented_counts() {
     assert_eq!((set.image_size, set.channels, set.classes()), (28, 1, 10));
     assert_eq!(set.train.len(), 10_000);
     assert_eq!(set.test.len(), 2_000);
-    assert_eq!(set.train.pixels.len(), 10_000 * 28 * 28);
+    assert_eq!(set.train.pixels().unwrap().len(), 10_000 * 28 * 28);
     // The data README's per-class counts.
     assert_eq!(
         set.class_counts(&set.train),
@@ -23,9 +23,9 @@ fn the_bundled_set_opens_from_any_directory_with_its_documented_counts() {
     );
     assert_eq!(set.class_names[9], "Ankle boot");
     // Real images: not blank, using the whole byte range.
-    let first = &set.train.pixels[..784];
+    let first = &set.train.pixels().unwrap()[..784];
     assert!(first.iter().filter(|&&p| p > 0).count() > 100);
-    assert_eq!(*set.train.pixels.iter().max().unwrap(), 255);
+    assert_eq!(*set.train.pixels().unwrap().iter().max().unwrap(), 255);
 }
 
 fn temp_folder(tag: &str) -> PathBuf {
@@ -149,8 +149,8 @@ fn the_search_split_is_held_out_of_training_deterministically() {
     let (train, search) = set.train.hold_out(2_000, 0).unwrap();
     assert_eq!((train.len(), search.len()), (8_000, 2_000));
     assert_eq!(
-        train.pixels.len() + search.pixels.len(),
-        set.train.pixels.len()
+        train.pixels().unwrap().len() + search.pixels().unwrap().len(),
+        set.train.pixels().unwrap().len()
     );
     let (_, again) = set.train.hold_out(2_000, 0).unwrap();
     assert_eq!(search, again);
@@ -162,11 +162,12 @@ fn the_search_split_is_held_out_of_training_deterministically() {
     }
     // Disjoint: the held-out images plus the rest are the whole split, image for image.
     let mut all: Vec<&[u8]> = train
-        .pixels
+        .pixels()
+        .unwrap()
         .chunks(784)
-        .chain(search.pixels.chunks(784))
+        .chain(search.pixels().unwrap().chunks(784))
         .collect();
-    let mut original: Vec<&[u8]> = set.train.pixels.chunks(784).collect();
+    let mut original: Vec<&[u8]> = set.train.pixels().unwrap().chunks(784).collect();
     all.sort_unstable();
     original.sort_unstable();
     assert_eq!(all, original);
@@ -209,7 +210,7 @@ fn cifar_10_and_100_binary_folders_open() {
     let set = data::open(dir.to_str().unwrap()).unwrap();
     assert_eq!((set.image_size, set.channels, set.classes()), (32, 3, 10));
     assert_eq!((set.train.len(), set.test.len()), (20, 3));
-    assert_eq!(set.train.pixels.len(), 20 * 3072);
+    assert_eq!(set.train.pixels().unwrap().len(), 20 * 3072);
     assert_eq!(&set.train.labels[..5], &[0, 1, 2, 3, 0]);
     assert!(set.mirror_invariant);
 
@@ -259,9 +260,23 @@ fn image_folders_open_resized_in_both_layouts() {
     assert_eq!((set.image_size, set.channels), (8, 3));
     assert_eq!(set.class_names, ["cat", "dog"]);
     assert_eq!((set.train.len(), set.test.len()), (6, 2));
-    // Planar RGB: the red plane of a cat is bright, its blue plane dark.
-    assert!(set.train.pixels[..64].iter().all(|&p| p > 150));
-    assert!(set.train.pixels[128..192].iter().all(|&p| p < 50));
+    // Streamed: only names are kept, and a batch decodes them as planar RGB, normalised with
+    // the sampled statistics: a cat's red plane is above the mean, its blue plane below.
+    assert!(set.train.is_streamed() && set.normalization.is_some());
+    let loader = data::Loader::for_dataset(&set);
+    let cat = loader.host_batch(&set.train, &[0], None).unwrap();
+    assert_eq!(cat.values.len(), 3 * 64);
+    assert!(
+        cat.values[..64].iter().all(|&v| v > 0.5),
+        "{:?}",
+        &cat.values[..4]
+    );
+    assert!(
+        cat.values[128..].iter().all(|&v| v < -0.5),
+        "{:?}",
+        &cat.values[128..132]
+    );
+    assert_eq!(cat.labels, [0]);
 
     // One level of class folders: every fifth image becomes the test split.
     let flat = scratch("flat");

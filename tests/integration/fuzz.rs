@@ -14,7 +14,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use glit::data::{cifar, folder, idx};
+use glit::data::{cifar, decode, idx};
 use glit::rng::{seeded, SearchRng};
 use glit::space::cost::Convention;
 use glit::space::{presets, Arch, Space};
@@ -97,7 +97,13 @@ fn targets() -> Vec<Target> {
             run: |bytes| {
                 let path = scratch_file();
                 std::fs::write(&path, bytes).unwrap();
-                let _ = folder::load_square_rgb(&path, 8);
+                let _ = decode::decode_square(&path, 8, decode::Crop::Centre);
+                let random = decode::Crop::Random {
+                    seed: 1,
+                    crop: true,
+                    flip: true,
+                };
+                let _ = decode::decode_square(&path, 8, random);
             },
         },
         Target {

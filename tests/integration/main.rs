@@ -21,4 +21,5 @@ mod script_api;
 mod script_runs;
 mod space_operators;
 mod space_sizes;
+mod streaming;
 mod train;

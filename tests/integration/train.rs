@@ -56,7 +56,7 @@ fn the_schedule_warms_up_linearly_then_anneals_to_the_floor() {
 fn label_smoothing_matches_the_formula() {
     use burn::tensor::{Tensor, TensorData};
     let logits = [[2.0f32, 0.0, -1.0], [0.5, 0.5, 3.0]];
-    let labels = [0u8, 1];
+    let labels = [0u32, 1];
     let tensor = Tensor::<Dispatch, 2>::from_data(TensorData::from(logits), &flex());
     let loss: f32 = smoothed_cross_entropy(tensor, &labels, 0.1).into_scalar();
     let mut expected = 0.0;
@@ -353,7 +353,9 @@ fn accuracy_split_over_threads_counts_what_one_pass_counts() {
     let split = &dataset.test;
     let mut hits = 0;
     for indices in data::batch_order(split.len(), 64, None, false) {
-        let batch = loader.batch::<Dispatch>(split, &indices, None, &flex());
+        let batch = loader
+            .batch::<Dispatch>(split, &indices, None, &flex())
+            .unwrap();
         hits += correct(
             net.forward(batch.images, &arch).unwrap(),
             &batch.label_values,
@@ -384,7 +386,9 @@ fn recalibration_sets_batch_norm_to_the_calibration_batches_statistics() {
     // with the recalibrated running ones (evaluation), gives the same logits up to the
     // unbiased-variance factor n/(n−1) with n = 64 × 17.
     let order = data::batch_order(dataset.train.len(), 64, Some(&mut seeded(5)), true);
-    let batch = loader.batch::<Dispatch>(&dataset.train, &order[0], None, &flex());
+    let batch = loader
+        .batch::<Dispatch>(&dataset.train, &order[0], None, &flex())
+        .unwrap();
     let eval: Vec<f32> = calibrated
         .forward(batch.images.clone(), &arch)
         .unwrap()
@@ -434,7 +438,9 @@ fn batches_are_normalised_and_augmented_only_when_asked() {
     let dataset = data::open("fashion-mnist-mini").unwrap();
     let loader = Loader::for_dataset(&dataset);
     let indices: Vec<usize> = (0..256).collect();
-    let plain = loader.batch::<Dispatch>(&dataset.train, &indices, None, &flex());
+    let plain = loader
+        .batch::<Dispatch>(&dataset.train, &indices, None, &flex())
+        .unwrap();
     assert_eq!(plain.images.dims(), [256, 1, 28, 28]);
     let values: Vec<f32> = plain.images.clone().into_data().to_vec().unwrap();
     let mean = values.iter().sum::<f32>() / values.len() as f32;
@@ -444,29 +450,35 @@ fn batches_are_normalised_and_augmented_only_when_asked() {
         "{mean} {var}"
     );
     let recipe = Augment::default();
-    let a = loader.batch::<Dispatch>(
-        &dataset.train,
-        &indices,
-        Some((&recipe, &mut seeded(1))),
-        &flex(),
-    );
-    let b = loader.batch::<Dispatch>(
-        &dataset.train,
-        &indices,
-        Some((&recipe, &mut seeded(1))),
-        &flex(),
-    );
+    let a = loader
+        .batch::<Dispatch>(
+            &dataset.train,
+            &indices,
+            Some((&recipe, &mut seeded(1))),
+            &flex(),
+        )
+        .unwrap();
+    let b = loader
+        .batch::<Dispatch>(
+            &dataset.train,
+            &indices,
+            Some((&recipe, &mut seeded(1))),
+            &flex(),
+        )
+        .unwrap();
     let a: Vec<f32> = a.images.into_data().to_vec().unwrap();
     let b: Vec<f32> = b.images.into_data().to_vec().unwrap();
     assert_eq!(a, b, "the same stream gives the same augmentation");
     assert_ne!(a, values, "augmentation changed the images");
     let none = Augment::none();
-    let c = loader.batch::<Dispatch>(
-        &dataset.train,
-        &indices,
-        Some((&none, &mut seeded(1))),
-        &flex(),
-    );
+    let c = loader
+        .batch::<Dispatch>(
+            &dataset.train,
+            &indices,
+            Some((&none, &mut seeded(1))),
+            &flex(),
+        )
+        .unwrap();
     let c: Vec<f32> = c.images.into_data().to_vec().unwrap();
     assert_eq!(c, values);
 }
@@ -481,13 +493,17 @@ fn digits_are_never_mirrored() {
         crop_padding: 0,
         flip: true,
     };
-    let plain = loader.batch::<Dispatch>(&dataset.train, &indices, None, &flex());
-    let flipped = loader.batch::<Dispatch>(
-        &dataset.train,
-        &indices,
-        Some((&flip_only, &mut seeded(2))),
-        &flex(),
-    );
+    let plain = loader
+        .batch::<Dispatch>(&dataset.train, &indices, None, &flex())
+        .unwrap();
+    let flipped = loader
+        .batch::<Dispatch>(
+            &dataset.train,
+            &indices,
+            Some((&flip_only, &mut seeded(2))),
+            &flex(),
+        )
+        .unwrap();
     let plain: Vec<f32> = plain.images.into_data().to_vec().unwrap();
     let flipped: Vec<f32> = flipped.images.into_data().to_vec().unwrap();
     assert_eq!(plain, flipped);

@@ -44,7 +44,7 @@ fn measure(job: &Job, device: &DispatchDevice) -> Result<Sample> {
     let s = space.skeleton();
     let shape = [batch, s.channels, s.image_size, s.image_size];
     let images = Tensor::<Dispatch, 4>::random(shape, Distribution::Normal(0.0, 1.0), &training);
-    let labels: Vec<u8> = (0..batch).map(|i| (i % s.classes) as u8).collect();
+    let labels: Vec<u32> = (0..batch).map(|i| (i % s.classes) as u32).collect();
     let config = TrainConfig::default();
     let mut optimizer = AdamW::<Dispatch>::default();
     let mut stream = rng::seeded(1);

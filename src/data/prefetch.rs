@@ -1,0 +1,149 @@
+//! Batches of a streamed split made ahead of use: one producer thread walks the epoch's batch
+//! order, decodes each batch on a few threads ([`super::decode_pool`]) and queues at most
+//! `depth` finished batches, so decoding overlaps training while memory stays bounded by the
+//! queue, whatever the data set's size.
+//!
+//! Every random choice of an image's augmentation comes from a stream seeded with the
+//! epoch's seed, the batch's number and the image's place in it, so the batches do not depend
+//! on the number of threads or on where a resumed epoch starts.
+
+use std::sync::mpsc::{sync_channel, Receiver};
+
+use super::decode::Crop;
+use super::decode_pool::{decode_some, decode_threads};
+use super::{Augment, Images, Loader, Split};
+use crate::error::Result;
+
+/// Batches queued ahead of training: `GLIT_PREFETCH_BATCHES` when set, else 4.
+pub fn prefetch_depth() -> usize {
+    std::env::var("GLIT_PREFETCH_BATCHES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(4)
+}
+
+/// One batch on the host: normalised values `[count, C, H, W]` and labels.
+#[derive(Debug)]
+pub struct HostBatch {
+    /// Normalised pixel values, image after image.
+    pub values: Vec<f32>,
+    /// One label per image.
+    pub labels: Vec<u32>,
+}
+
+/// The batches of one pass over a split, in order; made on other threads when the split is
+/// streamed, on the caller's thread when it is in memory.
+pub struct Batches {
+    source: Source,
+}
+
+enum Source {
+    Queue(Receiver<Result<HostBatch>>),
+    Memory {
+        loader: Loader,
+        split: Split,
+        order: std::vec::IntoIter<Vec<usize>>,
+    },
+}
+
+impl Iterator for Batches {
+    type Item = Result<HostBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.source {
+            // A closed queue means the producer is done (or stopped at an error it sent).
+            Source::Queue(receiver) => receiver.recv().ok(),
+            Source::Memory {
+                loader,
+                split,
+                order,
+            } => order
+                .next()
+                .map(|indices| loader.host_batch(split, &indices, None)),
+        }
+    }
+}
+
+/// How a streamed training pass augments: the recipe and the pass's seed.
+#[derive(Clone, Debug)]
+pub struct StreamAugment {
+    /// The recipe: a crop asks for a random-resized crop, `flip` for mirroring.
+    pub recipe: Augment,
+    /// Seeds every image's choices, with the batch's number and the image's place.
+    pub seed: u64,
+}
+
+/// The crop of image `position` of batch `number` under `augment`.
+pub fn crop_for(
+    augment: Option<&StreamAugment>,
+    mirror_invariant: bool,
+    number: usize,
+    position: usize,
+) -> Crop {
+    match augment {
+        Some(a) if a.recipe.crop_padding > 0 || a.recipe.flip => Crop::Random {
+            seed: mix(mix(a.seed, number as u64), position as u64),
+            crop: a.recipe.crop_padding > 0,
+            flip: a.recipe.flip && mirror_invariant,
+        },
+        _ => Crop::Centre,
+    }
+}
+
+/// SplitMix64 of `a` combined with `b`: well-spread seeds from small numbers.
+pub fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a ^ b
+        .wrapping_add(0x9e3779b97f4a7c15)
+        .wrapping_mul(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+    z ^ (z >> 31)
+}
+
+impl Loader {
+    /// The batches `order[first..]` of `split` (numbered from `first`), augmented as
+    /// `augment` says when the split is streamed; in-memory splits are not augmented here.
+    pub fn batches(
+        &self,
+        split: &Split,
+        order: &[Vec<usize>],
+        first: usize,
+        augment: Option<StreamAugment>,
+    ) -> Batches {
+        let rest: Vec<Vec<usize>> = order.get(first..).unwrap_or_default().to_vec();
+        let Images::Files(files) = split.images() else {
+            return Batches {
+                source: Source::Memory {
+                    loader: self.clone(),
+                    split: split.clone(),
+                    order: rest.into_iter(),
+                },
+            };
+        };
+        let (sender, receiver) = sync_channel(prefetch_depth());
+        let (loader, files, labels) = (self.clone(), files.clone(), split.labels.clone());
+        let threads = decode_threads();
+        std::thread::spawn(move || {
+            for (offset, indices) in rest.iter().enumerate() {
+                let crops: Vec<Crop> = (0..indices.len())
+                    .map(|p| crop_for(augment.as_ref(), loader.mirror_invariant, first + offset, p))
+                    .collect();
+                let batch = decode_some(&files, indices, &crops, loader.image_size, threads).map(
+                    |images| HostBatch {
+                        values: loader.normalise_all(&images),
+                        labels: indices.iter().map(|&i| labels[i]).collect(),
+                    },
+                );
+                let failed = batch.is_err();
+                // The receiver is gone when the pass stopped early: stop too.
+                if sender.send(batch).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        Batches {
+            source: Source::Queue(receiver),
+        }
+    }
+}
