@@ -124,6 +124,10 @@ pub enum Command {
         /// No progress bar or per-epoch lines.
         #[arg(long)]
         quiet: bool,
+        /// Devices, comma-separated: `cpu` (default), `cuda:N` (builds with `--features
+        /// cuda`), `ndarray` (builds with `--features ndarray`); several train data-parallel.
+        #[arg(long, default_value = "cpu")]
+        device: String,
     },
     /// Images/s of the supernet training step and of scoring, here and (when PyTorch is
     /// installed) in the reference implementation with the same architectures, as a ratio.
@@ -221,6 +225,10 @@ pub enum Command {
         /// Print JSON lines instead of a table.
         #[arg(long)]
         json: bool,
+        /// Devices, comma-separated (as `glit train`); several score candidates at once, one
+        /// device each.
+        #[arg(long, default_value = "cpu")]
+        device: String,
     },
 }
 
@@ -289,7 +297,9 @@ fn dispatch(command: Command) -> Result<String> {
             out,
             resume,
             quiet,
+            device,
         } => {
+            let devices = run::devices(&device)?;
             let run = if resume {
                 train::load_run(&out)?
             } else {
@@ -306,7 +316,7 @@ fn dispatch(command: Command) -> Result<String> {
                     config: train::recipe(config.as_deref(), &sets)?,
                 }
             };
-            train::train(&run, &out, resume, quiet)
+            train::train(&run, &out, resume, quiet, &devices)
         }
         Command::Bench(args) => bench::run(&args),
         Command::BenchWorker { job } => bench::work(&job),
@@ -347,8 +357,10 @@ fn dispatch(command: Command) -> Result<String> {
             random,
             seed,
             json,
+            device,
         } => {
-            let scored = train::score(&run, &archs, random, seed)?;
+            let devices = run::devices(&device)?;
+            let scored = train::score(&run, &archs, random, seed, &devices)?;
             Ok(tables::score_table(&scored, json))
         }
     }

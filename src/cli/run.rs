@@ -97,10 +97,15 @@ pub fn devices(list: &str) -> Result<Vec<DispatchDevice>> {
     list.split(',').map(|name| device(name.trim())).collect()
 }
 
-/// The device named `cpu` or `cuda:N` (the latter only in builds with `--features cuda`).
+/// The device named `cpu`, `cuda:N` (only in builds with `--features cuda`) or `ndarray`
+/// (Burn's other CPU backend, only in builds with `--features ndarray`: a second device that
+/// really differs from `cpu`, for multi-device checks without a GPU).
 pub fn device(name: &str) -> Result<DispatchDevice> {
     if name == "cpu" {
         return Ok(DispatchDevice::Flex(Default::default()));
+    }
+    if name == "ndarray" {
+        return ndarray();
     }
     if let Some(index) = name.strip_prefix("cuda:") {
         let index: usize = index.parse().map_err(|_| Error::InvalidValue {
@@ -111,7 +116,22 @@ pub fn device(name: &str) -> Result<DispatchDevice> {
     }
     Err(Error::InvalidValue {
         key: "--device".into(),
-        message: format!("`{name}` is not `cpu` or `cuda:N`"),
+        message: format!("`{name}` is not `cpu`, `cuda:N` or `ndarray`"),
+    })
+}
+
+#[cfg(feature = "ndarray")]
+fn ndarray() -> Result<DispatchDevice> {
+    Ok(DispatchDevice::NdArray(Default::default()))
+}
+
+#[cfg(not(feature = "ndarray"))]
+fn ndarray() -> Result<DispatchDevice> {
+    Err(Error::InvalidValue {
+        key: "--device".into(),
+        message:
+            "this glit was built without the ndarray backend; rebuild with `--features ndarray`"
+                .into(),
     })
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
 use burn::{Dispatch, DispatchDevice};
 use serde::{Deserialize, Serialize};
 
@@ -106,9 +107,15 @@ pub fn splits(run: &TrainRun, data: &Dataset) -> Result<(Split, Split)> {
     data.train.hold_out(run.search_split, run.seed)
 }
 
-/// Trains as `run` says into `dir` (continuing the checkpoint there when `resume`), and
-/// returns a summary.
-pub fn train(run: &TrainRun, dir: &Path, resume: bool, quiet: bool) -> Result<String> {
+/// Trains as `run` says into `dir` (continuing the checkpoint there when `resume`) on
+/// `devices` (the first holds the network; more train data-parallel), and returns a summary.
+pub fn train(
+    run: &TrainRun,
+    dir: &Path,
+    resume: bool,
+    quiet: bool,
+    devices: &[DispatchDevice],
+) -> Result<String> {
     let checkpoint = checkpoint_file(dir);
     if !resume && CheckpointFile::exists(&checkpoint) {
         return Err(Error::InvalidValue {
@@ -126,8 +133,13 @@ pub fn train(run: &TrainRun, dir: &Path, resume: bool, quiet: bool) -> Result<St
     let loader = Loader::for_dataset(&dataset);
     // Supernet runs hold the search split out of training; `glit score` uses it.
     let (train_split, _search_split) = splits(run, &dataset)?;
-    let device = DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()));
-    let mut trainer = if resume && CheckpointFile::exists(&checkpoint) {
+    let trainable: Vec<DispatchDevice> = devices
+        .iter()
+        .cloned()
+        .map(DispatchDevice::autodiff)
+        .collect();
+    let device = trainable[0].clone();
+    let trainer = if resume && CheckpointFile::exists(&checkpoint) {
         let (trainer, warnings) = Trainer::<Dispatch>::resume(&checkpoint, &device)?;
         warn(&warnings);
         trainer
@@ -141,6 +153,7 @@ pub fn train(run: &TrainRun, dir: &Path, resume: bool, quiet: bool) -> Result<St
         };
         Trainer::new(net, run.config.clone(), run.seed, &device)?
     };
+    let mut trainer = trainer.with_replicas(trainable);
     let mut sampler = sampler_for(run, trainer.net().space())?;
     let outputs = Outputs {
         checkpoint: Some(checkpoint.clone()),
@@ -222,8 +235,15 @@ pub struct Scored {
     pub params: u64,
 }
 
-/// Scores `archs` (or `random` sampled ones) with the supernet of the run in `dir`.
-pub fn score(dir: &Path, archs: &[String], random: usize, seed: u64) -> Result<Vec<Scored>> {
+/// Scores `archs` (or `random` sampled ones) with the supernet of the run in `dir`, on
+/// `devices` (each scores a share of the candidates, all at once).
+pub fn score(
+    dir: &Path,
+    archs: &[String],
+    random: usize,
+    seed: u64,
+    devices: &[DispatchDevice],
+) -> Result<Vec<Scored>> {
     let run = load_run(dir)?;
     if run.arch.is_some() || run.search_split == 0 {
         return Err(Error::InvalidValue {
@@ -237,7 +257,7 @@ pub fn score(dir: &Path, archs: &[String], random: usize, seed: u64) -> Result<V
     let dataset = data::open(&run.data)?;
     let loader = Loader::for_dataset(&dataset);
     let (train_split, search_split) = splits(&run, &dataset)?;
-    let device = DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()));
+    let device = DispatchDevice::autodiff(devices[0].clone());
     let (trainer, warnings) = Trainer::<Dispatch>::resume(&checkpoint_file(dir), &device)?;
     warn(&warnings);
     let net = trainer.inference_net();
@@ -249,28 +269,47 @@ pub fn score(dir: &Path, archs: &[String], random: usize, seed: u64) -> Result<V
     let mut stream = rng::seeded(seed);
     candidates.extend((0..random).map(|_| space.sample(&mut stream)));
     let config = ScoreConfig::scaled_for(train_split.len());
-    let inner = DispatchDevice::Flex(Default::default());
-    candidates
-        .into_iter()
-        .map(|arch| {
-            let score = train::score(
-                &net,
-                &arch,
+    // Candidate i goes to device i mod n; each device's copy of the network is its own
+    // (statistics included), so the scores do not depend on how many devices there are.
+    let nets: Vec<Supernet<Dispatch>> = devices.iter().map(|d| net.clone().to_device(d)).collect();
+    let jobs = devices
+        .iter()
+        .zip(&nets)
+        .enumerate()
+        .map(|(k, (device, net))| {
+            let (candidates, loader, train_split, search_split, config, space) = (
+                &candidates,
                 &loader,
                 &train_split,
                 &search_split,
                 &config,
-                &inner,
-            )?;
-            let cost = space.cost(&arch, Convention::Official)?;
-            Ok(Scored {
-                score,
-                mflops: cost.mflops(),
-                params: cost.params(),
-                arch,
-            })
-        })
-        .collect()
+                &space,
+            );
+            move || -> Result<Vec<(usize, Scored)>> {
+                let mut out = Vec::new();
+                for (index, arch) in candidates.iter().enumerate().skip(k).step_by(devices.len()) {
+                    let score =
+                        train::score(net, arch, loader, train_split, search_split, config, device)?;
+                    let cost = space.cost(arch, Convention::Official)?;
+                    out.push((
+                        index,
+                        Scored {
+                            score,
+                            mflops: cost.mflops(),
+                            params: cost.params(),
+                            arch: arch.clone(),
+                        },
+                    ));
+                }
+                Ok(out)
+            }
+        });
+    let mut scored = Vec::new();
+    for part in crate::train::at_once(jobs) {
+        scored.extend(part?);
+    }
+    scored.sort_by_key(|(index, _)| *index);
+    Ok(scored.into_iter().map(|(_, s)| s).collect())
 }
 
 /// Prints each warning to stderr.

@@ -10,6 +10,7 @@ mod block;
 mod init;
 mod parts;
 mod pass;
+mod running_stat;
 mod sharing;
 mod sliced;
 mod state;

@@ -2,7 +2,9 @@
 //!
 //! A standalone network builds them at exactly its sizes, so no slice is ever taken there.
 
-use burn::module::{Module, Param, RunningState};
+use burn::module::{Module, Param};
+
+use super::running_stat::RunningStat;
 use burn::tensor::backend::Backend;
 use burn::tensor::module::{conv1d, linear};
 use burn::tensor::ops::ConvOptions;
@@ -229,8 +231,8 @@ impl<B: Backend> SlicedDepthwise<B> {
 pub struct SlicedBatchNorm<B: Backend> {
     gamma: Param<Tensor<B, 1>>,
     beta: Param<Tensor<B, 1>>,
-    running_mean: RunningState<Tensor<B, 1>>,
-    running_var: RunningState<Tensor<B, 1>>,
+    running_mean: RunningStat<B>,
+    running_var: RunningStat<B>,
 }
 
 /// PyTorch's BatchNorm1d epsilon, as the official code uses.
@@ -242,8 +244,8 @@ impl<B: Backend> SlicedBatchNorm<B> {
         SlicedBatchNorm {
             gamma: Param::from_tensor(Tensor::ones([channels], device)),
             beta: Param::from_tensor(Tensor::zeros([channels], device)),
-            running_mean: RunningState::new(Tensor::zeros([channels], device)),
-            running_var: RunningState::new(Tensor::ones([channels], device)),
+            running_mean: RunningStat::new(Tensor::zeros([channels], device)),
+            running_var: RunningStat::new(Tensor::ones([channels], device)),
         }
     }
 
@@ -257,8 +259,8 @@ impl<B: Backend> SlicedBatchNorm<B> {
         SlicedBatchNorm {
             gamma: Param::from_tensor(self.gamma.val().slice(0..channels).detach()),
             beta: Param::from_tensor(self.beta.val().slice(0..channels).detach()),
-            running_mean: RunningState::new(self.running_mean.value_sync().slice(0..channels)),
-            running_var: RunningState::new(self.running_var.value_sync().slice(0..channels)),
+            running_mean: RunningStat::new(self.running_mean.value().slice(0..channels)),
+            running_var: RunningStat::new(self.running_var.value().slice(0..channels)),
         }
     }
 
@@ -285,8 +287,8 @@ impl<B: Backend> SlicedBatchNorm<B> {
                 self.gamma.val().slice(0..channels).reshape([1, channels]) / (var + EPSILON).sqrt();
             centred * scale + self.beta.val().slice(0..channels).reshape([1, channels])
         } else {
-            let mean = self.running_mean.value_sync().slice(0..channels);
-            let var = self.running_var.value_sync().slice(0..channels);
+            let mean = self.running_mean.value().slice(0..channels);
+            let var = self.running_var.value().slice(0..channels);
             let scale = self.gamma.val().slice(0..channels) / (var + EPSILON).sqrt();
             let shift = self.beta.val().slice(0..channels) - mean * scale.clone();
             rows * scale.reshape([1, channels]) + shift.reshape([1, channels])
@@ -298,13 +300,10 @@ impl<B: Backend> SlicedBatchNorm<B> {
         let channels = mean.dims()[0];
         // Running variance is unbiased, as in PyTorch.
         let unbiased = var * (count as f64 / (count.max(2) - 1) as f64);
-        let blend = |state: &RunningState<Tensor<B, 1>>, batch: Tensor<B, 1>| {
-            let old = state.value_sync();
+        let blend = |state: &RunningStat<B>, batch: Tensor<B, 1>| {
+            let old = state.value();
             let part = old.clone().slice(0..channels) * (1.0 - momentum) + batch * momentum;
-            state.update(old.slice_assign(0..channels, part));
-            // Fold the update in now, so readers that do not sync (Burn's visitors, which
-            // checkpoints use) see it.
-            state.value_sync();
+            state.set(old.slice_assign(0..channels, part));
         };
         blend(&self.running_mean, mean);
         blend(&self.running_var, unbiased);

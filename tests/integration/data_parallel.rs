@@ -2,6 +2,7 @@
 //! against one device: the same architecture at every step, the same numbers within the
 //! stated tolerances, and bit-for-bit reproducible.
 
+use burn::module::Module;
 use burn::{Dispatch, DispatchDevice};
 
 use glit::data::{self, Augment, Loader};
@@ -16,18 +17,30 @@ fn trainable() -> DispatchDevice {
     DispatchDevice::autodiff(DispatchDevice::Flex(Default::default()))
 }
 
-/// What a training ended with: its history, the architecture of every step, and weights.
-struct Trained {
-    history: Vec<EpochMetrics>,
-    archs: Vec<Arch>,
-    weights: Vec<(String, Vec<f32>)>,
+/// What a training ended with: its history, the architecture of every step, weights, the
+/// devices the network's tensors are on, and the test accuracy of its last step's path.
+pub struct Trained {
+    pub history: Vec<EpochMetrics>,
+    pub archs: Vec<Arch>,
+    pub weights: Vec<(String, Vec<f32>)>,
+    pub devices: Vec<DispatchDevice>,
+    pub test_accuracy: f64,
 }
 
 /// Trains `net` for two epochs of the synthetic data on `replicas` devices.
 fn train(net: Supernet<Dispatch>, config: TrainConfig, replicas: usize) -> Trained {
+    train_on(net, config, vec![trainable(); replicas])
+}
+
+/// Trains `net` for two epochs of the synthetic data on `devices` (autodiff devices, the
+/// network's own first).
+pub fn train_on(
+    net: Supernet<Dispatch>,
+    config: TrainConfig,
+    devices: Vec<DispatchDevice>,
+) -> Trained {
     let dataset = data::open("synthetic").unwrap();
     let loader = Loader::for_dataset(&dataset);
-    let devices = vec![trainable(); replicas];
     let mut trainer = Trainer::new(net, config, 3, &devices[0])
         .unwrap()
         .with_replicas(devices);
@@ -53,15 +66,23 @@ fn train(net: Supernet<Dispatch>, config: TrainConfig, replicas: usize) -> Train
         .into_iter()
         .map(|(name, t)| (name, t.values))
         .collect();
+    // Running statistics are read here: on the wrong device this fails.
+    let inference = trainer.inference_net();
+    let last = archs.last().expect("at least one step").clone();
+    let first = inference.devices()[0].clone();
+    let test_accuracy =
+        glit::train::accuracy(&inference, &last, &loader, &dataset.test, 64, &first).unwrap();
     Trained {
         history,
         archs,
         weights,
+        devices: trainer.net().devices(),
+        test_accuracy,
     }
 }
 
 /// The largest relative difference between the two runs' per-epoch training losses.
-fn loss_gap(a: &Trained, b: &Trained) -> f64 {
+pub fn loss_gap(a: &Trained, b: &Trained) -> f64 {
     a.history
         .iter()
         .zip(&b.history)
@@ -81,7 +102,7 @@ fn weight_gap(a: &Trained, b: &Trained) -> f32 {
         .fold(0.0, f32::max)
 }
 
-fn config() -> TrainConfig {
+pub fn config() -> TrainConfig {
     TrainConfig {
         epochs: 2,
         batch_size: 32,
@@ -136,6 +157,15 @@ fn two_replicas_train_a_supernet_on_the_same_paths_within_tolerance() {
     assert!(
         loss < 0.01,
         "per-epoch loss differs by {loss:.2e} (relative)"
+    );
+    // The network (its BatchNorm statistics too) stays on the first device, and its running
+    // statistics, the first share's, test about as well as one device's.
+    assert_eq!(two.devices, [trainable()]);
+    assert!(
+        (one.test_accuracy - two.test_accuracy).abs() < 0.1,
+        "{} vs {}",
+        one.test_accuracy,
+        two.test_accuracy
     );
     // And the data-parallel run is reproducible bit for bit.
     let again = train(net(), config(), 2);

@@ -9,6 +9,10 @@ mod cpu_math;
 mod cpu_matmul_order;
 mod data;
 mod data_parallel;
+#[cfg(any(feature = "ndarray", feature = "cuda"))]
+mod default_ops;
+#[cfg(any(feature = "ndarray", feature = "cuda"))]
+mod devices;
 mod experiments;
 mod faults;
 mod fixtures;
