@@ -33,21 +33,21 @@ pub struct HostBatch {
 }
 
 /// The batches of one pass over a split, in order; made on other threads when the split is
-/// streamed, on the caller's thread when it is in memory.
-pub struct Batches {
-    source: Source,
+/// streamed, on the caller's thread (from the borrowed split) when it is in memory.
+pub struct Batches<'a> {
+    source: Source<'a>,
 }
 
-enum Source {
+enum Source<'a> {
     Queue(Receiver<Result<HostBatch>>),
     Memory {
-        loader: Loader,
-        split: Split,
+        loader: &'a Loader,
+        split: &'a Split,
         order: std::vec::IntoIter<Vec<usize>>,
     },
 }
 
-impl Iterator for Batches {
+impl Iterator for Batches<'_> {
     type Item = Result<HostBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -104,19 +104,19 @@ pub fn mix(a: u64, b: u64) -> u64 {
 impl Loader {
     /// The batches `order[first..]` of `split` (numbered from `first`), augmented as
     /// `augment` says when the split is streamed; in-memory splits are not augmented here.
-    pub fn batches(
-        &self,
-        split: &Split,
+    pub fn batches<'a>(
+        &'a self,
+        split: &'a Split,
         order: &[Vec<usize>],
         first: usize,
         augment: Option<StreamAugment>,
-    ) -> Batches {
+    ) -> Batches<'a> {
         let rest: Vec<Vec<usize>> = order.get(first..).unwrap_or_default().to_vec();
         let Images::Files(files) = split.images() else {
             return Batches {
                 source: Source::Memory {
-                    loader: self.clone(),
-                    split: split.clone(),
+                    loader: self,
+                    split,
                     order: rest.into_iter(),
                 },
             };
