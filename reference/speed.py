@@ -7,10 +7,13 @@ the batch size, the steps to time, the threads and the device (`cpu` or `cuda:N`
 bench` writes it and runs the same steps in Rust: training steps, then scoring steps (a
 batch through BatchNorm recalibration, then evaluation). Prints one JSON line: {"train": img/s,
 "score": img/s, "base_mib": resident MiB before the model, "peak_mib": peak resident MiB after
-training} (on CUDA the memory figures are the GPU's allocated bytes).
+training} (on CUDA the memory figures are the GPU's allocated bytes), and on CUDA "gpu_mib":
+the GPU MiB the process holds per nvidia-smi, the figure glit's side reports too.
 """
 import json
+import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,6 +30,23 @@ def resident_mib():
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
+    return None
+
+
+def process_gpu_mib():
+    """The GPU MiB this process holds per nvidia-smi (context and caching pool included), as
+    glit's side reads it; None without nvidia-smi."""
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    for line in out.splitlines():
+        pid, _, mib = line.partition(",")
+        if pid.strip() == str(os.getpid()):
+            return float(mib)
     return None
 
 
@@ -56,7 +76,8 @@ def main():
         opt.step()
 
     net.train()
-    train_step(archs[0])  # warm-up
+    for arch in archs:  # warm-up: every architecture once, as glit's side
+        train_step(arch)
     sync()
     started = time.perf_counter()
     for i in range(steps):
@@ -75,14 +96,18 @@ def main():
         net(images, arch)
 
     with torch.no_grad():
-        score_step(archs[0])
+        for arch in archs:
+            score_step(arch)
         sync()
         started = time.perf_counter()
         for i in range(steps):
             score_step(archs[i % len(archs)])
         sync()
         score = batch * steps / (time.perf_counter() - started)
-    print(json.dumps({"train": train, "score": score, "base_mib": base, "peak_mib": peak}))
+    result = {"train": train, "score": score, "base_mib": base, "peak_mib": peak}
+    if cuda:
+        result["gpu_mib"] = process_gpu_mib()
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

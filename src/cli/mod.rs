@@ -132,6 +132,9 @@ pub enum Command {
     /// Images/s of the supernet training step and of scoring, here and (when PyTorch is
     /// installed) in the reference implementation with the same architectures, as a ratio.
     Bench(bench::BenchArgs),
+    /// Images/s of the streaming image-folder reader (decode, augment, normalise) at 224 × 224
+    /// on its decoding threads, next to PIL (torchvision's way) when PIL is installed.
+    BenchDecode(bench::decode::DecodeArgs),
     /// One side of `glit bench`, in a fresh process: measures JOB.json, prints one JSON line.
     #[command(hide = true)]
     BenchWorker {
@@ -319,6 +322,7 @@ fn dispatch(command: Command) -> Result<String> {
             train::train(&run, &out, resume, quiet, &devices)
         }
         Command::Bench(args) => bench::run(&args),
+        Command::BenchDecode(args) => bench::decode::run(&args),
         Command::BenchWorker { job } => bench::work(&job),
         Command::Report { run } => {
             let report = crate::report::write(&run)?;

@@ -4,6 +4,7 @@
 //! sides in fresh processes, alternating, so the figures are medians with their spread, peak
 //! memory is each process's own, and a noisy machine hits both sides alike.
 
+pub mod decode;
 mod machine;
 mod memory;
 mod torch;
@@ -32,7 +33,7 @@ pub struct BenchArgs {
     /// Images per step.
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
-    /// Timed steps per repetition (after one warm-up step).
+    /// Timed steps per repetition (after a warm-up step on every architecture).
     #[arg(long, default_value_t = 10)]
     pub steps: usize,
     /// Architectures sampled and cycled through.
@@ -86,6 +87,9 @@ pub struct Sample {
     pub base_mib: Option<f64>,
     /// Peak resident MiB after training (the process's high-water mark).
     pub peak_mib: Option<f64>,
+    /// GPU MiB the process holds after training and scoring (`nvidia-smi`); GPU runs only.
+    #[serde(default)]
+    pub gpu_mib: Option<f64>,
 }
 
 /// The report `glit bench` prints.
@@ -250,6 +254,8 @@ fn format_report(
     if job.device == "cpu" {
         out.push_str(&memory_line(glit, reference));
         out.push_str(&flops_line(job, glit, reference, peak));
+    } else {
+        out.push_str(&gpu_memory_line(glit, reference));
     }
     if reference.is_none() {
         out.push_str(
@@ -314,6 +320,19 @@ fn memory_line(glit: &[Sample], reference: Option<&[Sample]>) -> String {
         None => "-".into(),
     };
     format!("memory   glit peak {mine:.0} MiB (+{mine_growth:.0} over start); PyTorch {theirs}\n")
+}
+
+/// Both sides' GPU memory (the largest over the repetitions) and the ratio.
+fn gpu_memory_line(glit: &[Sample], reference: Option<&[Sample]>) -> String {
+    let most = |samples: &[Sample]| samples.iter().filter_map(|s| s.gpu_mib).reduce(f64::max);
+    let Some(mine) = most(glit) else {
+        return "gpu mem  not measured (no `nvidia-smi`)\n".into();
+    };
+    let theirs = match reference.and_then(most) {
+        Some(theirs) => format!("{theirs:.0} MiB; ratio {:.2}×", mine / theirs),
+        None => "-".into(),
+    };
+    format!("gpu mem  glit {mine:.0} MiB; PyTorch {theirs} (nvidia-smi, per process)\n")
 }
 
 /// Achieved training FLOP/s of both sides, and their share of the CPU's peak.

@@ -10,7 +10,7 @@ use burn::tensor::backend::Backend;
 use burn::tensor::{Distribution, Tensor};
 use burn::{Dispatch, DispatchDevice};
 
-use super::memory::resident_mib;
+use super::memory::{device_mib, resident_mib};
 use super::{Job, Sample};
 use crate::error::{Error, Result};
 use crate::model::{Pass, SharingPlan, Supernet};
@@ -30,14 +30,16 @@ pub fn work(path: &Path) -> Result<String> {
 }
 
 /// `job.steps` timed training steps, then as many scorings of a batch (BatchNorm
-/// recalibration and evaluation), after one warm-up of each, on `device`.
+/// recalibration and evaluation), after warming each up on every architecture, on `device`.
 fn measure(job: &Job, device: &DispatchDevice) -> Result<Sample> {
     let base = resident_mib();
     let (space, archs, batch) = (&job.space, &job.archs, job.batch);
-    let first = archs.first().ok_or_else(|| Error::InvalidValue {
-        key: "archs".into(),
-        message: "a benchmark needs at least one architecture".into(),
-    })?;
+    if archs.is_empty() {
+        return Err(Error::InvalidValue {
+            key: "archs".into(),
+            message: "a benchmark needs at least one architecture".into(),
+        });
+    }
     let training = DispatchDevice::autodiff(device.clone());
     let mut init = rng::seeded(0);
     let mut net = Supernet::<Dispatch>::new(space, &SharingPlan::default(), &mut init, &training);
@@ -58,7 +60,11 @@ fn measure(job: &Job, device: &DispatchDevice) -> Result<Sample> {
         let grads = GradientsParams::from_grads(loss.backward(), &net);
         Ok(optimizer.step(net, grads, 1e-3, &config).0)
     };
-    net = step(net, first)?;
+    // Every architecture once before timing: a GPU compiles (and autotunes) kernels for
+    // each new shape on first use.
+    for arch in archs {
+        net = step(net, arch)?;
+    }
     sync(&training);
     let started = Instant::now();
     for i in 0..job.steps {
@@ -83,7 +89,9 @@ fn measure(job: &Job, device: &DispatchDevice) -> Result<Sample> {
         })?;
         Ok(())
     };
-    score_once(first)?;
+    for arch in archs {
+        score_once(arch)?;
+    }
     let started = Instant::now();
     for i in 0..job.steps {
         score_once(&archs[i % archs.len()])?;
@@ -94,6 +102,7 @@ fn measure(job: &Job, device: &DispatchDevice) -> Result<Sample> {
         score,
         base_mib: base.map(|(now, _)| now),
         peak_mib: peak.map(|(_, high)| high),
+        gpu_mib: (job.device != "cpu").then(device_mib).flatten(),
     })
 }
 
