@@ -58,7 +58,11 @@ fn class_image(class: usize, width: u32, height: u32, rng: &mut crate::rng::Sear
     ];
     let period = 2 + (class % 7) as u32;
     RgbImage::from_fn(width, height, |x, y| {
-        let stripe = if (x / period).is_multiple_of(2) { 40.0 } else { -40.0 };
+        let stripe = if (x / period).is_multiple_of(2) {
+            40.0
+        } else {
+            -40.0
+        };
         let shade = 30.0 * y as f64 / height as f64;
         let noise = rng.random_range(-20.0..20.0);
         Rgb(colour.map(|c| (c + stripe + shade + noise).clamp(0.0, 255.0) as u8))
