@@ -2,12 +2,11 @@
 //! prepares ImageNet: for evaluation, resize (bicubic) so the shorter side is `size / 0.875`
 //! and crop the centre (256 → 224); for training, Inception's random-resized crop (8–100 % of
 //! the area, aspect ratio 3/4–4/3, torchvision's ten tries then a centre fallback), resized
-//! bicubically to `size`, then a horizontal flip half of the time.
+//! bicubically to `size`, then a horizontal flip half of the time. Either way only the box
+//! that is kept is resized (`fast_image_resize`, SIMD), straight to `size × size`.
 
 use std::path::Path;
 
-use image::imageops::FilterType;
-use image::RgbImage;
 use rand::RngExt;
 
 use crate::error::{Error, Result};
@@ -35,43 +34,65 @@ pub enum Crop {
 /// The image at `path` as `3 · size · size` channel-planar RGB bytes. A file that does not
 /// decode is an error naming it.
 pub fn decode_square(path: &Path, size: usize, crop: Crop) -> Result<Vec<u8>> {
-    let image = image::open(path).map_err(|e| Error::InvalidData {
+    let failed = |message: String| Error::InvalidData {
         origin: path.display().to_string(),
-        message: format!("not a readable PNG or JPEG image: {e}"),
-    })?;
-    let rgb = image.to_rgb8();
-    let square = match crop {
-        Crop::Centre => centre_square(&rgb, size),
+        message,
+    };
+    let image =
+        image::open(path).map_err(|e| failed(format!("not a readable PNG or JPEG image: {e}")))?;
+    let rgb = image.into_rgb8();
+    let (width, height) = rgb.dimensions();
+    let (cut, flip) = match crop {
+        Crop::Centre => (centre_box(width, height, size), false),
         Crop::Random { seed, crop, flip } => {
             let mut rng = crate::rng::seeded(seed);
-            let mut out = if crop {
-                let (x, y, w, h) = random_resized_box(rgb.width(), rgb.height(), &mut rng);
-                let cut = image::imageops::crop_imm(&rgb, x, y, w, h).to_image();
-                image::imageops::resize(&cut, size as u32, size as u32, FilterType::CatmullRom)
+            let cut = if crop {
+                let (x, y, w, h) = random_resized_box(width, height, &mut rng);
+                (x as f64, y as f64, w as f64, h as f64)
             } else {
-                centre_square(&rgb, size)
+                centre_box(width, height, size)
             };
-            if flip && rng.random_bool(0.5) {
-                image::imageops::flip_horizontal_in_place(&mut out);
-            }
-            out
+            (cut, flip && rng.random_bool(0.5))
         }
     };
-    Ok(planar(&square))
+    let square =
+        resize_box(rgb, cut, size).map_err(|e| failed(format!("could not resize: {e}")))?;
+    Ok(planar(&square, size, flip))
 }
 
-/// Resized so the shorter side is `size / 0.875`, then the centre `size × size`.
-fn centre_square(rgb: &RgbImage, size: usize) -> RgbImage {
-    let (w, h) = rgb.dimensions();
-    let short = ((size as f64 / EVAL_CROP_FRACTION).round() as u32).max(size as u32);
-    let scale = short as f64 / w.min(h) as f64;
-    let (rw, rh) = (
-        ((w as f64 * scale).round() as u32).max(size as u32),
-        ((h as f64 * scale).round() as u32).max(size as u32),
-    );
-    let resized = image::imageops::resize(rgb, rw, rh, FilterType::CatmullRom);
-    let (x0, y0) = ((rw - size as u32) / 2, (rh - size as u32) / 2);
-    image::imageops::crop_imm(&resized, x0, y0, size as u32, size as u32).to_image()
+/// The part of a `width × height` image that evaluation keeps: the centre `size × size` of
+/// the image resized so its shorter side is `size / 0.875`, as a box in the image's own
+/// pixels (resizing that box to `size` is resizing the image, then cropping).
+fn centre_box(width: u32, height: u32, size: usize) -> (f64, f64, f64, f64) {
+    let short = (size as f64 / EVAL_CROP_FRACTION).round().max(size as f64);
+    let side = size as f64 * width.min(height) as f64 / short;
+    (
+        (width as f64 - side) / 2.0,
+        (height as f64 - side) / 2.0,
+        side,
+        side,
+    )
+}
+
+/// The box `(x, y, w, h)` of `rgb` resized (bicubic) to `size × size` bytes, interleaved RGB.
+fn resize_box(
+    rgb: image::RgbImage,
+    (x, y, w, h): (f64, f64, f64, f64),
+    size: usize,
+) -> std::result::Result<Vec<u8>, String> {
+    use fast_image_resize::images::Image;
+    use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+    let (width, height) = rgb.dimensions();
+    let source = Image::from_vec_u8(width, height, rgb.into_raw(), PixelType::U8x3)
+        .map_err(|e| e.to_string())?;
+    let mut target = Image::new(size as u32, size as u32, PixelType::U8x3);
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(FilterType::CatmullRom))
+        .crop(x, y, w, h);
+    Resizer::new()
+        .resize(&source, &mut target, &options)
+        .map_err(|e| e.to_string())?;
+    Ok(target.into_vec())
 }
 
 /// torchvision's `RandomResizedCrop.get_params` with scale (0.08, 1) and ratio (3/4, 4/3):
@@ -112,13 +133,16 @@ pub fn random_resized_box(
     ((width - w) / 2, (height - h) / 2, w.max(1), h.max(1))
 }
 
-/// Interleaved RGB to channel-planar bytes.
-fn planar(rgb: &RgbImage) -> Vec<u8> {
-    let plane = (rgb.width() * rgb.height()) as usize;
+/// Interleaved `size × size` RGB bytes to channel-planar ones, mirrored when `flip`.
+fn planar(rgb: &[u8], size: usize, flip: bool) -> Vec<u8> {
+    let plane = size * size;
     let mut out = vec![0u8; 3 * plane];
-    for (i, pixel) in rgb.pixels().enumerate() {
-        for channel in 0..3 {
-            out[channel * plane + i] = pixel[channel];
+    for (row, pixels) in rgb.chunks_exact(3 * size).enumerate() {
+        for (column, pixel) in pixels.chunks_exact(3).enumerate() {
+            let x = if flip { size - 1 - column } else { column };
+            for channel in 0..3 {
+                out[channel * plane + row * size + x] = pixel[channel];
+            }
         }
     }
     out

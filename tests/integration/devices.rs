@@ -174,3 +174,74 @@ fn scores_beside_the_cpu(other: DispatchDevice) {
     }
     assert_eq!(net.devices(), [cpu()]);
 }
+
+#[cfg(feature = "ndarray")]
+#[test]
+fn glit_train_and_glit_score_take_a_device_list() {
+    use crate::fixtures::glit;
+    let dir = std::env::temp_dir().join(format!("glit-devices-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let space = dir.join("tiny.json");
+    std::fs::write(&space, tiny_space().to_json()).unwrap();
+    let run = dir.join("run");
+    let (ok, out, err) = glit(&[
+        "train",
+        "--data",
+        "synthetic",
+        "--preset",
+        space.to_str().unwrap(),
+        "--search-split",
+        "128",
+        "--set",
+        "epochs=1",
+        "--set",
+        "batch_size=32",
+        "--device",
+        "cpu,ndarray",
+        "--out",
+        run.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("1 epochs") || out.contains("1 epoch"), "{out}");
+    let score = |devices: &str| {
+        let (ok, out, err) = glit(&[
+            "score",
+            run.to_str().unwrap(),
+            "--random",
+            "4",
+            "--json",
+            "--device",
+            devices,
+        ]);
+        assert!(ok, "{devices}: {err}");
+        out.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|row| (row["arch"].to_string(), row["score"].as_f64().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    let one = score("cpu");
+    let two = score("cpu,ndarray");
+    assert_eq!(one.len(), 4);
+    for ((arch, a), (other, b)) in one.iter().zip(&two) {
+        assert_eq!(arch, other, "the same candidates in the same order");
+        assert!(
+            (a - b).abs() <= 1.0 / 128.0 + 1e-9,
+            "{arch}: {a} on cpu, {b} on cpu,ndarray"
+        );
+    }
+    // A device this build lacks is refused with the way to get it.
+    let (ok, _, err) = glit(&[
+        "score",
+        run.to_str().unwrap(),
+        "--random",
+        "1",
+        "--device",
+        "cuda:0",
+    ]);
+    if cfg!(feature = "cuda") {
+        return;
+    }
+    assert!(!ok && err.contains("--features cuda"), "{err}");
+}

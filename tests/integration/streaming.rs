@@ -244,3 +244,78 @@ fn paper_tiny_searches_an_imagenet_layout_folder_of_300_classes() {
         "{params}"
     );
 }
+
+#[test]
+fn decoding_keeps_the_centre_for_evaluation_and_mirrors_or_crops_only_for_training() {
+    use glit::data::decode::{decode_square, random_resized_box, Crop};
+    use image::{Rgb, RgbImage};
+    let dir = std::env::temp_dir().join(format!("glit-decode-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Left half red, right half blue.
+    let halves = dir.join("halves.png");
+    RgbImage::from_fn(200, 200, |x, _| {
+        if x < 100 {
+            Rgb([250, 0, 0])
+        } else {
+            Rgb([0, 0, 250])
+        }
+    })
+    .save(&halves)
+    .unwrap();
+    let size = 8;
+    let plane = size * size;
+    let centre = decode_square(&halves, size, Crop::Centre).unwrap();
+    assert_eq!(centre.len(), 3 * plane);
+    // Row 0: red on the left, blue on the right.
+    assert!(
+        centre[0] > 200 && centre[2 * plane] < 50,
+        "{:?}",
+        &centre[..size]
+    );
+    assert!(centre[size - 1] < 50 && centre[2 * plane + size - 1] > 200);
+    // Without a crop, training decodes the centre too, mirrored for some seeds only.
+    let decoded: Vec<Vec<u8>> = (0..16)
+        .map(|seed| {
+            let crop = Crop::Random {
+                seed,
+                crop: false,
+                flip: true,
+            };
+            decode_square(&halves, size, crop).unwrap()
+        })
+        .collect();
+    let mirrored: Vec<u8> = centre
+        .chunks(size)
+        .flat_map(|row| row.iter().rev().copied())
+        .collect();
+    assert!(decoded.iter().all(|d| *d == centre || *d == mirrored));
+    assert!(decoded.contains(&centre) && decoded.contains(&mirrored));
+    // An evaluation crop of a wide image keeps its middle: all blue here.
+    let wide = dir.join("wide.png");
+    RgbImage::from_fn(400, 200, |x, _| {
+        if x < 100 {
+            Rgb([250, 0, 0])
+        } else {
+            Rgb([0, 0, 250])
+        }
+    })
+    .save(&wide)
+    .unwrap();
+    let middle = decode_square(&wide, size, Crop::Centre).unwrap();
+    assert!(middle[..plane].iter().all(|&r| r < 50), "{middle:?}");
+    // Random-resized boxes stay inside the image, between 8 % and all of its area, with
+    // aspect ratios between 3/4 and 4/3 (rounding aside).
+    let mut rng = glit::rng::seeded(5);
+    for (width, height) in [(500, 375), (64, 48), (30, 400), (1, 1)] {
+        for _ in 0..200 {
+            let (x, y, w, h) = random_resized_box(width, height, &mut rng);
+            assert!(w >= 1 && h >= 1 && x + w <= width && y + h <= height);
+            let area = (w * h) as f64 / (width * height) as f64;
+            if (width, height) == (500, 375) {
+                let aspect = w as f64 / h as f64;
+                assert!((0.07..=1.0).contains(&area), "{area}");
+                assert!((0.7..=1.4).contains(&aspect), "{aspect}");
+            }
+        }
+    }
+}
