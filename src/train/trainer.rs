@@ -465,12 +465,12 @@ fn check_finite(loss: f64, step: usize, arch: &crate::space::Arch) -> Result<()>
 /// The checkpoint format this version writes and reads.
 pub const FORMAT: &str = "glit-checkpoint-1";
 
-/// The stream of epoch `epoch` of a run seeded `seed`: independent streams of one key.
 /// The seed of epoch `epoch`'s augmentation of a streamed split.
 fn augment_seed(seed: u64, epoch: usize) -> u64 {
     crate::data::mix(seed ^ 0x6175_676d_656e_7400, epoch as u64)
 }
 
+/// The stream of epoch `epoch` of a run seeded `seed`: independent streams of one key.
 fn epoch_stream(seed: u64, epoch: usize) -> SearchRng {
     let mut stream = SearchRng::seed_from_u64(seed);
     stream.set_stream(epoch as u64);
