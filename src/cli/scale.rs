@@ -7,8 +7,9 @@ use serde_json::json;
 
 use crate::error::{Error, Result};
 use crate::scale::board::{self, ScoreTask};
+use crate::scale::run_status::{self, RunState};
 use crate::scale::worker::{self, TaskScorer, WorkerOptions};
-use crate::scale::{Holder, FINISHED_KEY};
+use crate::scale::Holder;
 use crate::search::Journal;
 use crate::space::Arch;
 
@@ -53,7 +54,8 @@ pub fn worker(args: &WorkerArgs) -> Result<String> {
 }
 
 /// `glit ask`: leases up to `count` open candidates for an outside caller and prints them as
-/// JSON: `{"tasks": [{"task", "arch", "arch_json", "lease_until"}], "finished": bool}`.
+/// JSON: `{"tasks": [{"task", "arch", "arch_json", "lease_until"}], "finished": bool,
+/// "stopped": null or why the run stopped without finishing}` (it stops waiting then).
 pub fn ask(run: &Path, count: usize, lease_timeout: f64, wait: f64) -> Result<String> {
     positive("--lease-timeout", lease_timeout)?;
     let mut journal = join(run)?;
@@ -64,21 +66,27 @@ pub fn ask(run: &Path, count: usize, lease_timeout: f64, wait: f64) -> Result<St
         journal.refresh()?;
         while tasks.len() < count {
             match board::claim_next(&mut journal, &holder, lease_timeout, |_| true)? {
-                Some(task) => tasks.push(task),
+                Some(claimed) => tasks.push(claimed),
                 None => break,
             }
         }
-        let finished = journal.get(FINISHED_KEY).is_some();
-        if !tasks.is_empty() || finished || started.elapsed().as_secs_f64() >= wait {
-            let until = crate::scale::lease::now() + lease_timeout;
+        let state = run_status::state(&journal);
+        let finished = state == RunState::Finished;
+        let stopped = state.stop_reason();
+        if !tasks.is_empty()
+            || finished
+            || stopped.is_some()
+            || started.elapsed().as_secs_f64() >= wait
+        {
+            // Each lease's end as its journal line says.
             let listed: Vec<_> = tasks
                 .iter()
-                .map(|t| {
+                .map(|(t, lease)| {
                     json!({ "task": t.key, "arch": t.arch.to_string(), "arch_json": t.arch,
-                            "lease_until": until })
+                            "lease_until": lease.until })
                 })
                 .collect();
-            let out = json!({ "tasks": listed, "finished": finished });
+            let out = json!({ "tasks": listed, "finished": finished, "stopped": stopped });
             return Ok(format!("{out}\n"));
         }
         std::thread::sleep(worker::POLL);

@@ -85,38 +85,79 @@ pub fn claimable(journal: &Journal, key: &str) -> bool {
     free_attempt(journal, key).is_some()
 }
 
-/// Tries to lease `key` for `holder` for `seconds`; true if this process now holds it.
-pub fn claim(journal: &mut Journal, key: &str, holder: &Holder, seconds: f64) -> Result<bool> {
+/// Tries to lease `key` for `holder` for `seconds`; the lease as the journal holds it when
+/// this process now holds it.
+pub fn claim(
+    journal: &mut Journal,
+    key: &str,
+    holder: &Holder,
+    seconds: f64,
+) -> Result<Option<Lease>> {
     let Some(attempt) = free_attempt(journal, key) else {
-        return Ok(false);
+        return Ok(None);
     };
-    let lease_key = lease_key(key, attempt);
+    take(journal, &lease_key(key, attempt), holder, seconds)
+}
+
+/// Appends a lease line `lease_key` for `holder`; the lease if it is the key's first line.
+fn take(
+    journal: &mut Journal,
+    lease_key: &str,
+    holder: &Holder,
+    seconds: f64,
+) -> Result<Option<Lease>> {
     let lease = Lease::new(holder.clone(), seconds);
     journal.put(
-        &lease_key,
+        lease_key,
         serde_json::to_value(&lease).expect("leases serialise"),
     )?;
     // `put` read the file up to our line: the first line of this key is the one that holds.
-    let holds = journal
-        .get(&lease_key)
+    Ok(journal
+        .get(lease_key)
         .and_then(|v| serde_json::from_value::<Lease>(v.clone()).ok())
-        .is_some_and(|l| l.holder == lease.holder);
-    Ok(holds)
+        .filter(|l| l.holder == lease.holder))
 }
 
-/// Leases the first open task that `wanted` accepts; `None` when none can be leased now.
+/// Extends `holder`'s lease on `key` by `seconds` from now: the next lease line, taken while
+/// the current one (the holder's) still stands. `None` when the task is scored, or its
+/// latest lease is another holder's or has lapsed.
+pub fn renew(
+    journal: &mut Journal,
+    key: &str,
+    holder: &Holder,
+    seconds: f64,
+) -> Result<Option<Lease>> {
+    if journal.get(key).is_some() {
+        return Ok(None);
+    }
+    let latest = (1..)
+        .find(|&n| journal.get(&lease_key(key, n)).is_none())
+        .unwrap_or(1)
+        - 1;
+    let current: Option<Lease> = journal
+        .get(&lease_key(key, latest))
+        .and_then(|v| serde_json::from_value(v.clone()).ok());
+    match current {
+        Some(lease) if lease.holder == *holder && lease.stands() => {
+            take(journal, &lease_key(key, latest + 1), holder, seconds)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Leases the first open task that `wanted` accepts, with its lease; `None` when none can be
+/// leased now.
 pub fn claim_next(
     journal: &mut Journal,
     holder: &Holder,
     seconds: f64,
     wanted: impl Fn(&ScoreTask) -> bool,
-) -> Result<Option<ScoreTask>> {
+) -> Result<Option<(ScoreTask, Lease)>> {
     for task in open_tasks(journal)? {
-        if wanted(&task)
-            && claimable(journal, &task.key)
-            && claim(journal, &task.key, holder, seconds)?
-        {
-            return Ok(Some(task));
+        if wanted(&task) && claimable(journal, &task.key) {
+            if let Some(lease) = claim(journal, &task.key, holder, seconds)? {
+                return Ok(Some((task, lease)));
+            }
         }
     }
     Ok(None)
@@ -160,13 +201,16 @@ mod tests {
         let me = Holder::this_process();
         let outside = Holder::outside_caller();
         // The worker leases `a`; the run then cannot, and takes `b`.
-        assert!(claim(&mut worker, "score-a", &outside, 60.0).unwrap());
+        let lease = claim(&mut worker, "score-a", &outside, 60.0)
+            .unwrap()
+            .unwrap();
+        assert_eq!(lease.holder, outside);
         run.refresh().unwrap();
         assert!(!claimable(&run, "score-a"));
-        let next = claim_next(&mut run, &me, 60.0, |_| true).unwrap().unwrap();
+        let (next, _) = claim_next(&mut run, &me, 60.0, |_| true).unwrap().unwrap();
         assert_eq!(next.key, "score-b");
         // A lapsed lease frees the task again, under a new attempt.
-        assert!(claim(&mut worker, "score-b", &outside, 60.0).is_ok_and(|held| !held));
+        assert!(claim(&mut worker, "score-b", &outside, 60.0).is_ok_and(|held| held.is_none()));
         run.put("score-b", serde_json::json!(0.5)).unwrap();
         let mut lapsed = Journal::join(&path).unwrap();
         lapsed
@@ -176,7 +220,9 @@ mod tests {
             )
             .unwrap();
         post(&mut lapsed, &task("score-c")).unwrap();
-        assert!(claim(&mut lapsed, "score-c", &outside, 60.0).unwrap());
+        assert!(claim(&mut lapsed, "score-c", &outside, 60.0)
+            .unwrap()
+            .is_some());
         assert!(lapsed.get("lease-score-c-2").is_some());
         assert_eq!(
             open_tasks(&lapsed)
@@ -186,6 +232,34 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["score-a", "score-c"]
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_holder_renews_its_lease_before_it_lapses_and_no_one_else_can() {
+        let dir = std::env::temp_dir().join(format!("glit-renew-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal.jsonl");
+        let _ = std::fs::remove_file(&path);
+        let (mut run, _) = Journal::open(&path).unwrap();
+        post(&mut run, &task("score-r")).unwrap();
+        let holder = Holder::outside_caller();
+        let other = Holder {
+            nonce: holder.nonce.wrapping_add(1),
+            ..holder.clone()
+        };
+        let first = claim(&mut run, "score-r", &holder, 0.3).unwrap().unwrap();
+        // Another holder cannot renew it; its holder can, for longer.
+        assert!(renew(&mut run, "score-r", &other, 60.0).unwrap().is_none());
+        let renewed = renew(&mut run, "score-r", &holder, 60.0).unwrap().unwrap();
+        assert!(renewed.until > first.until + 30.0);
+        assert!(run.get("lease-score-r-2").is_some());
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        // The first line has lapsed, the renewal stands: still not claimable.
+        assert!(!claimable(&run, "score-r"));
+        // Once scored, nothing is renewed.
+        run.put("score-r", serde_json::json!(0.5)).unwrap();
+        assert!(renew(&mut run, "score-r", &holder, 60.0).unwrap().is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

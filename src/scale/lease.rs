@@ -54,7 +54,7 @@ impl Holder {
     }
 
     /// Whether this holder is a process on this machine that no longer runs.
-    fn known_dead(&self) -> bool {
+    pub fn known_dead(&self) -> bool {
         let me = Holder::this_process();
         if !self.bound_to_process || self.host != me.host {
             return false;

@@ -7,8 +7,10 @@
 //! ends the same however many workers ran.
 
 pub mod board;
+pub mod heartbeat;
 pub mod lease;
 pub mod net_file;
+pub mod run_status;
 pub mod worker;
 
 pub use board::{ScoreTask, FINISHED_KEY};

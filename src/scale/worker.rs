@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use burn::module::Module;
 use burn::{Dispatch, DispatchDevice};
 
-use super::board::{self, ScoreTask, FINISHED_KEY};
+use super::board::{self, ScoreTask};
+use super::heartbeat::Heartbeat;
 use super::lease::Holder;
 use super::net_file;
+use super::run_status::{self, RunState};
 use crate::data::DataBundle;
 use crate::error::{Error, Result};
 use crate::model::Supernet;
@@ -130,7 +132,14 @@ pub fn work(options: &WorkerOptions, quiet: bool) -> Result<usize> {
     let mut idle_since = Instant::now();
     loop {
         journal.refresh()?;
-        if journal.get(FINISHED_KEY).is_some() || options.max_tasks.is_some_and(|m| scored >= m) {
+        let state = run_status::state(&journal);
+        if let Some(reason) = state.stop_reason() {
+            return Err(Error::InvalidValue {
+                key: "RUN_DIR".into(),
+                message: format!("{}: {reason}", options.dir.display()),
+            });
+        }
+        if state == RunState::Finished || options.max_tasks.is_some_and(|m| scored >= m) {
             return Ok(scored);
         }
         let room = options
@@ -139,7 +148,7 @@ pub fn work(options: &WorkerOptions, quiet: bool) -> Result<usize> {
         let mut tasks = Vec::new();
         while tasks.len() < room {
             match board::claim_next(&mut journal, &holder, options.lease_seconds, |_| true)? {
-                Some(task) => tasks.push(task),
+                Some((task, _)) => tasks.push(task),
                 None => break,
             }
         }
@@ -153,7 +162,11 @@ pub fn work(options: &WorkerOptions, quiet: bool) -> Result<usize> {
             std::thread::sleep(POLL);
             continue;
         }
-        for (task, score) in tasks.iter().zip(score_at_once(&mut scorers, &tasks)) {
+        let keys = tasks.iter().map(|t| t.key.clone()).collect();
+        let heartbeat = Heartbeat::start(path.clone(), holder.clone(), keys, options.lease_seconds);
+        let scores = score_at_once(&mut scorers, &tasks);
+        drop(heartbeat);
+        for (task, score) in tasks.iter().zip(scores) {
             let score = score?;
             journal.put(&task.key, serde_json::json!(score))?;
             scored += 1;

@@ -15,6 +15,7 @@ use super::engine::engine;
 use super::errors::describe;
 use super::limits::Limits;
 use crate::error::{Error, Result};
+use crate::scale::run_status;
 
 /// What `glit run` was asked to do.
 pub struct RunRequest {
@@ -75,12 +76,21 @@ pub fn run(request: RunRequest) -> Result<String> {
     let script_dir = record.script.parent().map(Path::to_path_buf);
     let engine = engine(&context, &request.limits, script_dir);
     let name = record.script.display().to_string();
-    execute(&engine, &name, &source)?;
+    let attempt = context.with_journal(run_status::begin_attempt)?;
+    if let Err(error) = execute(&engine, &name, &source) {
+        // Workers and `glit ask` read this and stop instead of waiting for tasks.
+        let _ =
+            context.with_journal(|j| run_status::record_failure(j, attempt, &error.to_string()));
+        return Err(error);
+    }
     if !context.overrides().is_empty() && !context.overrides_taken() {
-        return Err(Error::InvalidValue {
+        let error = Error::InvalidValue {
             key: "--set".into(),
             message: format!("{name} never calls `params`, so it takes no --set values"),
-        });
+        };
+        let _ =
+            context.with_journal(|j| run_status::record_failure(j, attempt, &error.to_string()));
+        return Err(error);
     }
     // Workers sharing the run stop once they read this.
     if context.recall(crate::scale::FINISHED_KEY).is_none() {

@@ -19,6 +19,7 @@ use super::data_api::SharedData;
 use super::registry::method;
 use super::supernet_api::SharedNet;
 use crate::scale::board::{self, ScoreTask};
+use crate::scale::heartbeat::Heartbeat;
 use crate::scale::worker::{score_at_once, TaskScorer, POLL};
 use crate::scale::{net_file, Holder};
 use crate::search::digest;
@@ -167,7 +168,7 @@ fn wait_for_scores(
                 for task in &open {
                     if mine.len() < room
                         && board::claimable(j, &task.key)
-                        && board::claim(j, &task.key, &holder, LEASE_SECONDS)?
+                        && board::claim(j, &task.key, &holder, LEASE_SECONDS)?.is_some()
                     {
                         mine.push((*task).clone());
                     }
@@ -193,6 +194,10 @@ fn wait_for_scores(
                 .add("waiting for workers", since.elapsed().as_secs_f64());
         }
         let scorers = local.get_or_insert_with(&scorers);
+        // Keeps the leases while scoring takes longer than they last.
+        let keys = mine.iter().map(|t| t.key.clone()).collect();
+        let journal_path = lift(ctx.dir())?.join("journal.jsonl");
+        let _heartbeat = Heartbeat::start(journal_path, holder.clone(), keys, LEASE_SECONDS);
         let scores = ctx.work().time("scoring", || {
             Ok::<_, crate::Error>(score_at_once(&mut scorers[..mine.len()], &mine))
         });

@@ -66,8 +66,9 @@ pub fn outcome(dir: &Path) -> Outcome {
         let (_, json) = line.split_once(' ').expect("CHECKSUM JSON");
         let entry: Value = serde_json::from_str(json).expect("a whole journal line");
         let key = entry["key"].as_str().expect("a key").to_string();
-        // Leases name processes and moments; a killed run's lease is followed by another.
-        if key.starts_with("lease-") {
+        // Leases and a run's attempts name processes and moments; a killed run's lease is
+        // followed by another, and a resumed run records another attempt.
+        if key.starts_with("lease-") || key.starts_with("run-attempt-") {
             continue;
         }
         let previous = journal.insert(key.clone(), without_timings(&entry["value"]));

@@ -20,6 +20,7 @@ mod fuzz;
 mod model;
 mod pareto;
 mod report;
+mod run_stops;
 mod scale;
 mod script_api;
 mod script_runs;

@@ -136,7 +136,7 @@ fn workers_devices_and_an_outside_engine_score_as_one_process_does() {
     let kept: String = read(&journal)
         .lines()
         .filter(|line| {
-            !["score-", "task-", "lease-", "run-finished"]
+            !["score-", "task-", "lease-", "run-finished", "run-attempt-"]
                 .iter()
                 .any(|k| line.contains(&format!("{{\"key\":\"{k}")))
         })

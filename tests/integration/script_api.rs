@@ -398,9 +398,10 @@ fn training_and_scoring_run_through_the_engine_and_replay_from_the_journal() {
     let first = std::fs::read_to_string(s.out.join("scores.json")).unwrap();
     let journal = std::fs::read_to_string(s.out.join("journal.jsonl")).unwrap();
     // One entry per expensive step: the training, two scores, the retraining. Scoring also
-    // posts a task and takes a lease per candidate, and the run marks its end.
+    // posts a task and takes a lease per candidate, and the run marks its start and its end.
     let steps = |prefix: &str| journal.matches(&format!("{{\"key\":\"{prefix}")).count();
-    assert_eq!(journal.lines().count(), 9, "{journal}");
+    assert_eq!(journal.lines().count(), 10, "{journal}");
+    assert_eq!(steps("run-attempt-"), 1, "{journal}");
     assert_eq!(
         (steps("spos-"), steps("score-"), steps("retrain-")),
         (1, 2, 1),
@@ -432,11 +433,13 @@ fn training_and_scoring_run_through_the_engine_and_replay_from_the_journal() {
         std::fs::read_to_string(s.out.join("scores.json")).unwrap(),
         first
     );
-    assert_eq!(
-        std::fs::read_to_string(s.out.join("journal.jsonl")).unwrap(),
-        journal,
-        "nothing was recomputed"
-    );
+    // The replay adds only its own start.
+    let replayed = std::fs::read_to_string(s.out.join("journal.jsonl")).unwrap();
+    let added = replayed
+        .strip_prefix(&journal)
+        .expect("the journal grew at its end");
+    assert_eq!(added.lines().count(), 1, "nothing was recomputed: {added}");
+    assert!(added.contains("\"key\":\"run-attempt-2\""), "{added}");
 }
 
 #[test]
