@@ -134,19 +134,33 @@ impl TrainConfig {
                     message: format!("no such training option (known: {})", known.join(", ")),
                 });
             }
-            let old = map.insert(key.clone(), new.clone());
+            let old = map.insert(key.clone(), new.clone()).unwrap_or_default();
             if let Err(e) = serde_json::from_value::<TrainConfig>(value.clone()) {
+                let message = match expected(&old) {
+                    Some(kind) => format!("must be {kind}, got {new} (was {old})"),
+                    None => format!("`{new}` does not fit: {e} (was {old})"),
+                };
                 return Err(Error::InvalidValue {
                     key: key.clone(),
-                    message: format!(
-                        "`{new}` does not fit: {e} (was {})",
-                        old.unwrap_or_default()
-                    ),
+                    message,
                 });
             }
         }
         let config: TrainConfig = serde_json::from_value(value).expect("checked above");
         config.check()?;
         Ok(config)
+    }
+}
+
+/// What a recipe value of the same kind as `old` must be, in words; `None` for nested ones
+/// (whose own error is clearer).
+fn expected(old: &serde_json::Value) -> Option<&'static str> {
+    use serde_json::Value;
+    match old {
+        Value::Number(n) if n.is_u64() => Some("a whole number ≥ 0"),
+        Value::Number(_) => Some("a number"),
+        Value::Bool(_) => Some("true or false"),
+        Value::String(_) => Some("a string"),
+        _ => None,
     }
 }

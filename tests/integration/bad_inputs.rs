@@ -141,3 +141,53 @@ fn every_bad_input_in_the_corpus_gets_its_clear_error() {
         failures.join("\n\n")
     );
 }
+
+#[test]
+fn errors_from_namespaced_bindings_name_the_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("glit-positions-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("not-data").join("only-class")).unwrap();
+    let prelude = "let data = data::open(\"synthetic\", #{ search_split: 64 });\n\
+                   let space = space::glit(\"nano\", data);\n\
+                   let net = supernet::create(space);\n";
+    let cases = [
+        (
+            format!("let d = data::open(\"{}\");\n", dir.join("not-data").display()),
+            ":1:",
+            "at least two class folders",
+        ),
+        (
+            format!("{prelude}let h = train::spos(net, data, #{{ epochs: -3 }});\n"),
+            ":4:",
+            "`epochs`: must be a whole number ≥ 0, got -3",
+        ),
+        (
+            format!("{prelude}let h = train::spos(net, data, #{{ batch_size: 0 }});\n"),
+            ":4:",
+            "`batch_size`: must be at least 1",
+        ),
+        (
+            format!("{prelude}let a = space::preset(\"paper-tiny\").baseline();\nprint(space.mflops(a));\n"),
+            ":5:",
+            "not in the space",
+        ),
+    ];
+    for (index, (source, line, message)) in cases.iter().enumerate() {
+        let script = dir.join(format!("case{index}.rhai"));
+        std::fs::write(&script, source).unwrap();
+        let out = dir.join(format!("run{index}"));
+        let (ok, _, err) = crate::fixtures::glit(&[
+            "run".as_ref(),
+            script.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+            "--quiet".as_ref(),
+        ]);
+        let place = format!("case{index}.rhai{line}");
+        assert!(!ok, "case {index} must fail:\n{source}");
+        assert!(
+            err.contains(&place) && err.contains(message),
+            "case {index}: {err}"
+        );
+    }
+}

@@ -1051,6 +1051,8 @@ impl Engine {
                     .then(|| (self, fn_name, module.id(), &*global, pos).into());
                 func.call(context, args)
                     .and_then(|r| self.check_data_size(r, pos))
+                    // glit patch: as unqualified calls do, give the error the call's position.
+                    .map_err(|err| err.fill_position(pos))
             }
 
             Some(
@@ -1063,7 +1065,10 @@ impl Engine {
             ) => {
                 let context =
                     has_context.then(|| (self, fn_name, module.id(), &*global, pos).into());
-                func(context, args).and_then(|r| self.check_data_size(r, pos))
+                func(context, args)
+                    .and_then(|r| self.check_data_size(r, pos))
+                    // glit patch: as unqualified calls do, give the error the call's position.
+                    .map_err(|err| err.fill_position(pos))
             }
 
             Some(RhaiFunc::Iterator { .. }) => {
