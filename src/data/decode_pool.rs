@@ -6,11 +6,16 @@ use crate::error::Result;
 
 /// Threads that decode images: `GLIT_DECODE_THREADS` when set, else one per core.
 pub fn decode_threads() -> usize {
-    std::env::var("GLIT_DECODE_THREADS")
+    count_from_env("GLIT_DECODE_THREADS")
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// The positive whole number in the environment variable `name`, if it holds one.
+pub(super) fn count_from_env(name: &str) -> Option<usize> {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Images `indices` of `files` (with one crop each), decoded on `threads` threads: each

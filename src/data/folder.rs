@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::decode::Crop;
 use super::file_list::{FileImages, FileList};
+use super::loader::ChannelMoments;
 use super::{decode_pool, Dataset, Images, Normalization, Split};
 use crate::error::{Error, Result};
 
@@ -93,34 +94,14 @@ fn sample_normalization(train: &Split, size: usize) -> Result<Normalization> {
         unreachable!("an image folder's splits are file lists")
     };
     let threads = decode_pool::decode_threads();
-    let plane = (size * size) as f64;
-    let (mut sum, mut squares) = ([0f64; 3], [0f64; 3]);
+    let mut moments = ChannelMoments::new(3);
     for chunk in order.chunks(64) {
         let crops = vec![Crop::Centre; chunk.len()];
         for image in decode_pool::decode_some(files, chunk, &crops, size, threads)? {
-            for (channel, values) in image.chunks_exact(size * size).enumerate() {
-                for &byte in values {
-                    let value = byte as f64 / 255.0;
-                    sum[channel] += value;
-                    squares[channel] += value * value;
-                }
-            }
+            moments.add_image(&image);
         }
     }
-    let count = (order.len() as f64 * plane).max(1.0);
-    let mean = sum.map(|s| s / count);
-    let std: Vec<f32> = (0..3)
-        .map(|c| {
-            ((squares[c] / count - mean[c] * mean[c])
-                .max(0.0)
-                .sqrt()
-                .max(1e-3)) as f32
-        })
-        .collect();
-    Ok(Normalization {
-        mean: mean.iter().map(|&m| m as f32).collect(),
-        std,
-    })
+    Ok(moments.normalization())
 }
 
 /// The class subfolders of `root`, sorted by name (their order gives the labels).

@@ -8,9 +8,7 @@ use rand::seq::SliceRandom;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::decode::Crop;
-use super::decode_pool::{decode_some, decode_threads};
-use super::prefetch::{crop_for, HostBatch, StreamAugment};
+use super::prefetch::{HostBatch, StreamAugment};
 use super::{Dataset, Images, Split};
 use crate::error::Result;
 use crate::rng::SearchRng;
@@ -31,21 +29,52 @@ impl Normalization {
     pub fn of(split: &Split, channels: usize) -> Self {
         let pixels = split.pixels().unwrap_or_default();
         let per_image = pixels.len() / split.len().max(1);
-        let plane = per_image / channels.max(1);
-        let mut sum = vec![0f64; channels];
-        let mut squares = vec![0f64; channels];
+        let mut moments = ChannelMoments::new(channels);
         for image in pixels.chunks_exact(per_image.max(1)) {
-            for (channel, values) in image.chunks_exact(plane.max(1)).enumerate() {
-                for &byte in values {
-                    let value = byte as f64 / 255.0;
-                    sum[channel] += value;
-                    squares[channel] += value * value;
-                }
+            moments.add_image(image);
+        }
+        moments.normalization()
+    }
+}
+
+/// Per-channel sums of pixel values (scaled to [0, 1]) and of their squares, image by image:
+/// the mean and standard deviation without holding the images.
+pub(super) struct ChannelMoments {
+    sum: Vec<f64>,
+    squares: Vec<f64>,
+    /// Values added to each channel.
+    count: usize,
+}
+
+impl ChannelMoments {
+    /// Nothing added yet, for images of `channels` channels.
+    pub(super) fn new(channels: usize) -> Self {
+        ChannelMoments {
+            sum: vec![0.0; channels],
+            squares: vec![0.0; channels],
+            count: 0,
+        }
+    }
+
+    /// Adds one channel-planar image.
+    pub(super) fn add_image(&mut self, image: &[u8]) {
+        let plane = image.len() / self.sum.len().max(1);
+        for (channel, values) in image.chunks_exact(plane.max(1)).enumerate() {
+            for &byte in values {
+                let value = byte as f64 / 255.0;
+                self.sum[channel] += value;
+                self.squares[channel] += value * value;
             }
         }
-        let count = (split.len() * plane).max(1) as f64;
-        let mean: Vec<f64> = sum.iter().map(|s| s / count).collect();
-        let std = squares
+        self.count += plane;
+    }
+
+    /// The mean and standard deviation (at least 1e-3) of each channel.
+    pub(super) fn normalization(&self) -> Normalization {
+        let count = self.count.max(1) as f64;
+        let mean: Vec<f64> = self.sum.iter().map(|s| s / count).collect();
+        let std = self
+            .squares
             .iter()
             .zip(&mean)
             .map(|(sq, m)| ((sq / count - m * m).max(0.0).sqrt().max(1e-3)) as f32)
@@ -127,7 +156,8 @@ impl Loader {
 
     /// The images at `indices` of `split` as a batch on `device`; augmented when `augment`
     /// carries a recipe and the stream its random choices come from. A streamed split
-    /// decodes its files here (one seed drawn per image, see [`super::prefetch`]).
+    /// decodes its files here (one seed drawn from the stream per batch, see
+    /// [`super::prefetch`]).
     pub fn batch<B: Backend>(
         &self,
         split: &Split,
@@ -160,28 +190,15 @@ impl Loader {
         indices: &[usize],
         augment: Option<(&Augment, &mut SearchRng)>,
     ) -> Result<HostBatch> {
-        let labels: Vec<u32> = indices.iter().map(|&i| split.labels[i]).collect();
         let pixels = match split.images() {
             Images::Pixels(pixels) => pixels,
             Images::Files(files) => {
-                let crops: Vec<Crop> = match augment {
-                    Some((recipe, rng)) => {
-                        let pass = StreamAugment {
-                            recipe: recipe.clone(),
-                            seed: rng.random(),
-                        };
-                        (0..indices.len())
-                            .map(|p| crop_for(Some(&pass), self.mirror_invariant, 0, p))
-                            .collect()
-                    }
-                    None => vec![Crop::Centre; indices.len()],
-                };
-                let images =
-                    decode_some(files, indices, &crops, self.image_size, decode_threads())?;
-                return Ok(HostBatch {
-                    values: self.normalise_all(&images),
-                    labels,
+                // One seed per batch from the stream; each image's choices follow from it.
+                let pass = augment.map(|(recipe, rng)| StreamAugment {
+                    recipe: recipe.clone(),
+                    seed: rng.random(),
                 });
+                return self.decode_batch(files, &split.labels, indices, pass.as_ref(), 0);
             }
         };
         let (c, size) = (self.channels, self.image_size);
@@ -202,6 +219,7 @@ impl Loader {
             };
             self.push_image(&mut values, image, dy, dx, flip);
         }
+        let labels = indices.iter().map(|&i| split.labels[i]).collect();
         Ok(HostBatch { values, labels })
     }
 

@@ -10,17 +10,14 @@
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use super::decode::Crop;
-use super::decode_pool::{decode_some, decode_threads};
+use super::decode_pool::{count_from_env, decode_some, decode_threads};
+use super::file_list::FileImages;
 use super::{Augment, Images, Loader, Split};
 use crate::error::Result;
 
 /// Batches queued ahead of training: `GLIT_PREFETCH_BATCHES` when set, else 4.
 pub fn prefetch_depth() -> usize {
-    std::env::var("GLIT_PREFETCH_BATCHES")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(4)
+    count_from_env("GLIT_PREFETCH_BATCHES").unwrap_or(4)
 }
 
 /// One batch on the host: normalised values `[count, C, H, W]` and labels.
@@ -75,7 +72,7 @@ pub struct StreamAugment {
 }
 
 /// The crop of image `position` of batch `number` under `augment`.
-pub fn crop_for(
+fn crop_for(
     augment: Option<&StreamAugment>,
     mirror_invariant: bool,
     number: usize,
@@ -102,6 +99,26 @@ pub fn mix(a: u64, b: u64) -> u64 {
 }
 
 impl Loader {
+    /// Images `indices` of a streamed split (`files`, with their `labels`), decoded on the
+    /// decoding threads, cut as `augment` says for batch `number` of its pass, normalised.
+    pub(super) fn decode_batch(
+        &self,
+        files: &FileImages,
+        labels: &[u32],
+        indices: &[usize],
+        augment: Option<&StreamAugment>,
+        number: usize,
+    ) -> Result<HostBatch> {
+        let crops: Vec<Crop> = (0..indices.len())
+            .map(|position| crop_for(augment, self.mirror_invariant, number, position))
+            .collect();
+        let images = decode_some(files, indices, &crops, self.image_size, decode_threads())?;
+        Ok(HostBatch {
+            values: self.normalise_all(&images),
+            labels: indices.iter().map(|&i| labels[i]).collect(),
+        })
+    }
+
     /// The batches `order[first..]` of `split` (numbered from `first`), augmented as
     /// `augment` says when the split is streamed; in-memory splits are not augmented here.
     pub fn batches<'a>(
@@ -123,18 +140,10 @@ impl Loader {
         };
         let (sender, receiver) = sync_channel(prefetch_depth());
         let (loader, files, labels) = (self.clone(), files.clone(), split.labels.clone());
-        let threads = decode_threads();
         std::thread::spawn(move || {
             for (offset, indices) in rest.iter().enumerate() {
-                let crops: Vec<Crop> = (0..indices.len())
-                    .map(|p| crop_for(augment.as_ref(), loader.mirror_invariant, first + offset, p))
-                    .collect();
-                let batch = decode_some(&files, indices, &crops, loader.image_size, threads).map(
-                    |images| HostBatch {
-                        values: loader.normalise_all(&images),
-                        labels: indices.iter().map(|&i| labels[i]).collect(),
-                    },
-                );
+                let number = first + offset;
+                let batch = loader.decode_batch(&files, &labels, indices, augment.as_ref(), number);
                 let failed = batch.is_err();
                 // The receiver is gone when the pass stopped early: stop too.
                 if sender.send(batch).is_err() || failed {
