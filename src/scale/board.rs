@@ -130,10 +130,7 @@ pub fn renew(
     if journal.get(key).is_some() {
         return Ok(None);
     }
-    let latest = (1..)
-        .find(|&n| journal.get(&lease_key(key, n)).is_none())
-        .unwrap_or(1)
-        - 1;
+    let latest = journal.last_numbered(|n| lease_key(key, n));
     let current: Option<Lease> = journal
         .get(&lease_key(key, latest))
         .and_then(|v| serde_json::from_value(v.clone()).ok());

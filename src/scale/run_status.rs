@@ -44,10 +44,7 @@ fn failed_key(n: usize) -> String {
 
 /// The number of the latest attempt recorded (0: none).
 fn latest(journal: &Journal) -> usize {
-    (1..)
-        .find(|&n| journal.get(&attempt_key(n)).is_none())
-        .unwrap_or(1)
-        - 1
+    journal.last_numbered(attempt_key)
 }
 
 /// Records a new attempt by this process and returns its number (appends are whole lines,

@@ -77,17 +77,17 @@ pub fn run(request: RunRequest) -> Result<String> {
     let engine = engine(&context, &request.limits, script_dir);
     let name = record.script.display().to_string();
     let attempt = context.with_journal(run_status::begin_attempt)?;
-    if let Err(error) = execute(&engine, &name, &source) {
+    let outcome = execute(&engine, &name, &source).and_then(|()| {
+        if !context.overrides().is_empty() && !context.overrides_taken() {
+            return Err(Error::InvalidValue {
+                key: "--set".into(),
+                message: format!("{name} never calls `params`, so it takes no --set values"),
+            });
+        }
+        Ok(())
+    });
+    if let Err(error) = outcome {
         // Workers and `glit ask` read this and stop instead of waiting for tasks.
-        let _ =
-            context.with_journal(|j| run_status::record_failure(j, attempt, &error.to_string()));
-        return Err(error);
-    }
-    if !context.overrides().is_empty() && !context.overrides_taken() {
-        let error = Error::InvalidValue {
-            key: "--set".into(),
-            message: format!("{name} never calls `params`, so it takes no --set values"),
-        };
         let _ =
             context.with_journal(|j| run_status::record_failure(j, attempt, &error.to_string()));
         return Err(error);

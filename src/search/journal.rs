@@ -133,6 +133,12 @@ impl Journal {
             .filter(move |k| k.starts_with(prefix))
     }
 
+    /// The last of a run of numbered keys `key(1)`, `key(2)`, … that are all recorded (0 when
+    /// `key(1)` is not): the latest attempt, lease or the like.
+    pub fn last_numbered(&self, key: impl Fn(usize) -> String) -> usize {
+        (1..).find(|&n| self.get(&key(n)).is_none()).unwrap_or(1) - 1
+    }
+
     /// The journal's file.
     pub fn path(&self) -> &Path {
         &self.path
