@@ -128,7 +128,7 @@ fn cost_json_carries_both_conventions() {
 }
 
 /// A two-block space over the synthetic set's 16×16 gray images, written to a JSON file.
-fn tiny_space_file(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+pub fn tiny_space_file(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("glit-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -179,11 +179,7 @@ fn scores_beside_the_cpu(other: DispatchDevice) {
 #[test]
 fn glit_train_and_glit_score_take_a_device_list() {
     use crate::fixtures::glit;
-    let dir = std::env::temp_dir().join(format!("glit-devices-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let space = dir.join("tiny.json");
-    std::fs::write(&space, tiny_space().to_json()).unwrap();
+    let (dir, space) = crate::cli::tiny_space_file("devices");
     let run = dir.join("run");
     let (ok, out, err) = glit(&[
         "train",
