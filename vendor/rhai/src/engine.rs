@@ -156,6 +156,10 @@ pub struct Engine {
     #[cfg(not(feature = "unchecked"))]
     pub(crate) limits: crate::api::limits::Limits,
 
+    /// glit patch: when grown values are next measured in full (see `check_data_growth`).
+    #[cfg(not(feature = "unchecked"))]
+    pub(crate) data_growth: crate::eval::DataGrowth,
+
     /// Callback closure for debugging.
     #[cfg(feature = "debugging")]
     #[cfg(not(feature = "no_ast"))]
@@ -294,6 +298,9 @@ impl Engine {
 
         #[cfg(not(feature = "unchecked"))]
         limits: crate::api::limits::Limits::new(),
+
+        #[cfg(not(feature = "unchecked"))]
+        data_growth: crate::eval::DataGrowth::new(),
 
         #[cfg(feature = "debugging")]
         #[cfg(not(feature = "no_ast"))]

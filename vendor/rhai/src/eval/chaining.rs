@@ -107,9 +107,15 @@ impl Engine {
                 self.dbg(global, caches, scope, this_ptr.as_deref_mut(), lhs)?;
 
                 let target = &mut self.search_namespace(global, caches, scope, this_ptr, lhs)?;
-                self.eval_dot_index_chain_raw(
+                let result = self.eval_dot_index_chain_raw(
                     global, caches, None, None, lhs, expr, target, rhs, idx_values, new_val,
-                )
+                );
+                // glit patch: an element or property deep inside the variable may have grown.
+                #[cfg(not(feature = "unchecked"))]
+                if result.is_ok() {
+                    self.check_data_growth(target.as_ref(), 0, true, expr.position())?;
+                }
+                result
             }
             // {expr}.??? = ??? or {expr}[???] = ???
             (_, Some(..)) => unreachable!("cannot assign to an expression"),
@@ -344,6 +350,12 @@ impl Engine {
                         let new_scope = x!(s, b);
                         let idx_val = &mut idx_values.pop().unwrap();
                         let idx = &mut idx_val.clone();
+                        // glit patch: what the assignment adds, for `check_data_growth`.
+                        #[cfg(not(feature = "unchecked"))]
+                        let added = 1 + {
+                            let (a, m, s) = crate::eval::calc_own_sizes(&new_val);
+                            a + m + s
+                        };
                         let try_setter = match self.get_indexed_mut(
                             global, caches, new_scope, this_ptr, obj, idx, pos, op_pos, true, false,
                         ) {
@@ -352,7 +364,14 @@ impl Engine {
                                 self.eval_op_assignment(
                                     global, caches, op_info, root, item_ptr, new_val,
                                 )?;
-                                self.check_data_size(item_ptr.as_ref(), op_info.position())?;
+                                // glit patch: amortised, and the container is checked below.
+                                #[cfg(not(feature = "unchecked"))]
+                                self.check_data_growth(
+                                    item_ptr.as_ref(),
+                                    added,
+                                    false,
+                                    op_info.position(),
+                                )?;
                                 None
                             }
                             // Indexed value cannot be referenced - use indexer
@@ -389,6 +408,10 @@ impl Engine {
                                 global, caches, obj, idx_val, new_val, is_ref_mut, op_pos,
                             )?;
                         }
+
+                        // glit patch: a map may have gained a key (constant time).
+                        #[cfg(not(feature = "unchecked"))]
+                        self.check_data_growth(obj, 0, false, op_info.position())?;
 
                         Ok((Dynamic::UNIT, true))
                     }
@@ -487,7 +510,9 @@ impl Engine {
                             )?;
                             self.eval_op_assignment(global, caches, op_info, root, item, new_val)?;
                         }
-                        self.check_data_size(target.source(), op_info.position())?;
+                        // glit patch: amortised, instead of measuring the whole value each time.
+                        #[cfg(not(feature = "unchecked"))]
+                        self.check_data_growth(target.source(), 1, false, op_info.position())?;
                         Ok((Dynamic::UNIT, true))
                     }
                     // {xxx:map}.id

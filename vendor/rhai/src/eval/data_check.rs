@@ -119,7 +119,101 @@ pub fn calc_data_sizes(value: &Dynamic, _top: bool) -> (usize, usize, usize) {
     }
 }
 
+/// glit patch: bookkeeping for [`Engine::check_data_growth`], so containers that grow in place
+/// (indexed and property assignment, `+=`, `push`, `append`, `insert`, ...) are checked in
+/// amortised constant time instead of walking the whole value after every change (quadratic,
+/// so limits were never reached) or walking only the assigned item (so limits never held).
+#[derive(Debug, Default)]
+pub struct DataGrowth {
+    /// Units of data added in place so far (elements, entries or characters, at least 1 a change).
+    grown: std::sync::atomic::AtomicUsize,
+    /// `grown` at which a changed value is next measured in full (whatever it is part of).
+    next_check: std::sync::atomic::AtomicUsize,
+    /// `grown` at which the variable at the root of a changed chain is next measured in full.
+    next_root_check: std::sync::atomic::AtomicUsize,
+}
+
+impl DataGrowth {
+    /// Nothing grown yet: the first change measures in full.
+    #[must_use]
+    pub const fn new() -> Self {
+        use std::sync::atomic::AtomicUsize;
+        Self {
+            grown: AtomicUsize::new(0),
+            next_check: AtomicUsize::new(0),
+            next_root_check: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// glit patch: the sizes of a value itself, not of what it contains: constant time.
+#[must_use]
+pub fn calc_own_sizes(value: &Dynamic) -> (usize, usize, usize) {
+    match value.0 {
+        #[cfg(not(feature = "no_index"))]
+        Union::Array(ref arr, ..) => (arr.len(), 0, 0),
+        #[cfg(not(feature = "no_index"))]
+        Union::Blob(ref blob, ..) => (blob.len(), 0, 0),
+        #[cfg(not(feature = "no_object"))]
+        Union::Map(ref map, ..) => (0, map.len(), 0),
+        Union::Str(ref s, ..) => (0, 0, s.len()),
+        #[cfg(not(feature = "no_closure"))]
+        Union::Shared(..) => value
+            .read_lock::<Dynamic>()
+            .map_or((0, 0, 0), |v| calc_own_sizes(&v)),
+        _ => (0, 0, 0),
+    }
+}
+
 impl Engine {
+    /// glit patch: check a value that just grew in place by about `added` units.
+    ///
+    /// The value's own length is checked every time (constant time). The whole value is
+    /// measured once the data added since the last full measurement reaches a quarter of what
+    /// that measurement found (at least 256 units), so the cost stays proportional to the
+    /// growth. `at_root` selects the schedule of chain roots (the variable whose element or
+    /// property changed), kept apart so that checks of inner containers do not use up the
+    /// root's turn.
+    pub(crate) fn check_data_growth(
+        &self,
+        value: &Dynamic,
+        added: usize,
+        at_root: bool,
+        pos: Position,
+    ) -> RhaiResultOf<()> {
+        use std::sync::atomic::Ordering::Relaxed;
+
+        if !self.has_data_size_limit() {
+            return Ok(());
+        }
+        self.throw_on_size(calc_own_sizes(value))
+            .map_err(|err| err.fill_position(pos))?;
+
+        let growth = &self.data_growth;
+        let grown = growth.grown.fetch_add(added, Relaxed).wrapping_add(added);
+        let next = if at_root { &growth.next_root_check } else { &growth.next_check };
+        if grown < next.load(Relaxed) {
+            return Ok(());
+        }
+        let sizes = calc_data_sizes(value, true);
+        let measured = sizes.0 + sizes.1 + sizes.2;
+        next.store(grown.saturating_add((measured / 4).max(256)), Relaxed);
+        self.throw_on_size(sizes).map_err(|err| err.fill_position(pos))
+    }
+
+    /// glit patch: the units of data that passing `args` to a function may add to the first.
+    #[must_use]
+    pub(crate) fn data_added_by(args: &[&mut Dynamic]) -> usize {
+        1 + args
+            .iter()
+            .skip(1)
+            .map(|arg| {
+                let (a, m, s) = calc_own_sizes(arg);
+                a + m + s
+            })
+            .sum::<usize>()
+    }
+
     /// Raise an error if any data size exceeds limit.
     ///
     /// [`Position`] in [`EvalAltResult`][crate::EvalAltResult] is always [`NONE`][Position::NONE]

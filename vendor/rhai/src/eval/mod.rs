@@ -24,6 +24,8 @@ pub use data_check::calc_array_sizes;
 #[cfg(not(feature = "unchecked"))]
 #[cfg(any(not(feature = "no_index"), not(feature = "no_object")))]
 pub use data_check::calc_data_sizes;
+#[cfg(not(feature = "unchecked"))]
+pub use data_check::{calc_own_sizes, DataGrowth};
 #[cfg(feature = "debugging")]
 #[cfg(not(feature = "no_function"))]
 #[cfg(not(feature = "no_ast"))]

@@ -170,7 +170,9 @@ impl Engine {
                     Err(err) => return Err(err),
                 }
 
-                self.check_data_size(&*args[0], root.position())?;
+                // glit patch: the call checked it (amortised); this checks its own length.
+                #[cfg(not(feature = "unchecked"))]
+                self.check_data_growth(&*args[0], 0, false, root.position())?;
             }
         } else {
             // Normal assignment

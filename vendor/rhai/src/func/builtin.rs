@@ -939,16 +939,17 @@ pub fn get_builtin_op_assignment_fn(op: &Token, x: &Dynamic, y: &Dynamic) -> Opt
                     }
 
                     #[cfg(not(feature = "unchecked"))]
-                    if !args[0].as_array_ref().unwrap().is_empty() {
-                        _ctx.unwrap().engine().check_data_size(
-                            &*args[0].read_lock().unwrap(),
-                            crate::Position::NONE,
-                        )?;
-                    }
+                    let added = 1 + x.len();
+                    append(&mut *args[0].as_array_mut().unwrap(), x);
 
-                    let array = &mut *args[0].as_array_mut().unwrap();
-
-                    append(array, x);
+                    // glit patch: checked after appending, amortised.
+                    #[cfg(not(feature = "unchecked"))]
+                    _ctx.unwrap().engine().check_data_growth(
+                        &*args[0].read_lock().unwrap(),
+                        added,
+                        false,
+                        crate::Position::NONE,
+                    )?;
 
                     Ok(Dynamic::UNIT)
                 },
@@ -1058,16 +1059,22 @@ pub fn get_builtin_op_assignment_fn(op: &Token, x: &Dynamic, y: &Dynamic) -> Opt
 
             Some((
                 |_ctx, args| {
+                    #[cfg(not(feature = "unchecked"))]
+                    let added = crate::Engine::data_added_by(args);
                     {
                         let x = args[1].take();
                         let array = &mut *args[0].as_array_mut().unwrap();
                         push(array, x);
                     }
 
+                    // glit patch: amortised, instead of measuring the whole array every time.
                     #[cfg(not(feature = "unchecked"))]
-                    _ctx.unwrap()
-                        .engine()
-                        .check_data_size(&*args[0].read_lock().unwrap(), crate::Position::NONE)?;
+                    _ctx.unwrap().engine().check_data_growth(
+                        &*args[0].read_lock().unwrap(),
+                        added,
+                        false,
+                        crate::Position::NONE,
+                    )?;
 
                     Ok(Dynamic::UNIT)
                 },

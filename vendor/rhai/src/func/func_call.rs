@@ -602,6 +602,10 @@ impl Engine {
                 );
             }
 
+            // glit patch: what the call may add to its first argument, for `check_data_growth`.
+            #[cfg(not(feature = "unchecked"))]
+            let added = if is_ref_mut { Self::data_added_by(args) } else { 0 };
+
             // Run external function
             let context = func
                 .has_context()
@@ -652,7 +656,8 @@ impl Engine {
             // Check the data size of any `&mut` object, which may be changed.
             #[cfg(not(feature = "unchecked"))]
             if is_ref_mut && !args.is_empty() {
-                self.check_data_size(&*args[0], pos)?;
+                // glit patch: amortised, instead of measuring the whole value after every call.
+                self.check_data_growth(&*args[0], added, false, pos)?;
             }
 
             // See if the function match print/debug (which requires special processing)
