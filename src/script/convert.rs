@@ -29,7 +29,56 @@ pub fn bad(key: &str, message: impl Into<String>) -> Box<EvalAltResult> {
 
 /// A count or size from a script integer; negative values name `key`.
 pub fn count(key: &str, value: INT) -> Fallible<usize> {
-    usize::try_from(value).map_err(|_| bad(key, format!("{value} is negative")))
+    usize::try_from(value).map_err(|_| bad(key, format!("must be a whole number ≥ 0, got {value}")))
+}
+
+/// A count or size from any script value: a whole number ≥ 0, or an error naming `key` that
+/// says what was given instead.
+pub fn whole_number(key: &str, value: &Dynamic) -> Fallible<usize> {
+    let n = value.as_int().map_err(|_| {
+        bad(
+            key,
+            format!("must be a whole number ≥ 0, got {}", described(value)),
+        )
+    })?;
+    count(key, n)
+}
+
+/// What a script value is, in the words of the script's author: `a whole number`, `text`, `a
+/// list`, `a map`, or glit's own type (`an Arch`).
+pub fn kind(value: &Dynamic) -> String {
+    let article = |name: &str| {
+        let vowel = name.starts_with(['A', 'E', 'I', 'O', 'U', 'a', 'e', 'i', 'o', 'u']);
+        format!("{} {name}", if vowel { "an" } else { "a" })
+    };
+    match value.type_name() {
+        "i64" | "i32" => "a whole number".into(),
+        "f64" | "f32" => "a fractional number".into(),
+        "string" | "char" => "text".into(),
+        "bool" => "true or false".into(),
+        "array" => "a list".into(),
+        "map" => "a map".into(),
+        "blob" => "a BLOB".into(),
+        "Fn" => "a function".into(),
+        "()" => "nothing (`()`)".into(),
+        // glit's own types: the Rust path's last part, less the `Shared` of shared handles.
+        rust => {
+            let last = rust.rsplit("::").next().unwrap_or(rust);
+            article(last.trim_end_matches('>').trim_start_matches("Shared"))
+        }
+    }
+}
+
+/// `value` for an error message: its kind, and the value itself where it is short.
+pub fn described(value: &Dynamic) -> String {
+    let shown = value.to_string();
+    if value.is_int() || value.is_float() || value.is_bool() {
+        shown
+    } else if value.is_string() && shown.chars().count() <= 40 {
+        format!("{} (\"{shown}\")", kind(value))
+    } else {
+        kind(value)
+    }
 }
 
 /// A script number (integer or float) as f64.
@@ -41,7 +90,7 @@ pub fn number(key: &str, value: &Dynamic) -> Fallible<f64> {
     } else {
         Err(bad(
             key,
-            format!("expected a number, got {}", value.type_name()),
+            format!("must be a number, got {}", described(value)),
         ))
     }
 }
@@ -97,7 +146,7 @@ pub fn to_json(key: &str, value: &Dynamic) -> Fallible<serde_json::Value> {
     }
     Err(bad(
         key,
-        format!("a {} cannot be written as JSON", value.type_name()),
+        format!("{} cannot be written as JSON", kind(value)),
     ))
 }
 
@@ -148,10 +197,7 @@ pub fn block_from_map(index: usize, map: &Map) -> Fallible<BlockArch> {
         if value.is_unit() {
             continue;
         }
-        let v = value
-            .as_int()
-            .map_err(|t| bad(&name, format!("expected an integer, got {t}")))?;
-        block.set(dimension, Some(count(&name, v)?));
+        block.set(dimension, Some(whole_number(&name, value)?));
     }
     for required in [Dimension::GlobalHeads, Dimension::FfnRatio] {
         if !map.contains_key(required.name()) {
@@ -179,13 +225,7 @@ pub fn int_list(key: &str, array: &Array) -> Fallible<Vec<usize>> {
     array
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            let name = format!("{key}[{i}]");
-            let n = v
-                .as_int()
-                .map_err(|t| bad(&name, format!("expected an integer, got {t}")))?;
-            count(&name, n)
-        })
+        .map(|(i, v)| whole_number(&format!("{key}[{i}]"), v))
         .collect()
 }
 
@@ -220,14 +260,15 @@ impl Options {
 
     /// `key` as an integer ≥ 0, if given.
     pub fn optional_count(&mut self, key: &'static str) -> Fallible<Option<usize>> {
-        self.take(key)
-            .map(|v| {
-                let n = v
-                    .as_int()
-                    .map_err(|t| bad(key, format!("expected an integer, got {t}")))?;
-                count(key, n)
-            })
-            .transpose()
+        self.take(key).map(|v| whole_number(key, &v)).transpose()
+    }
+
+    /// `key` as an integer ≥ 1, or `default`.
+    pub fn positive(&mut self, key: &'static str, default: usize) -> Fallible<usize> {
+        match self.count(key, default)? {
+            0 => Err(bad(key, "must be a whole number ≥ 1, got 0")),
+            n => Ok(n),
+        }
     }
 
     /// `key` as a string, or `default`.
@@ -235,10 +276,7 @@ impl Options {
         match self.take(key) {
             None => Ok(default.into()),
             Some(v) if v.is_string() => Ok(v.to_string()),
-            Some(v) => Err(bad(
-                key,
-                format!("expected a string, got {}", v.type_name()),
-            )),
+            Some(v) => Err(bad(key, format!("must be text, got {}", described(&v)))),
         }
     }
 

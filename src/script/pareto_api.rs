@@ -3,7 +3,7 @@
 
 use rhai::{Array, Dynamic, Map, Module, INT};
 
-use super::convert::{bad, count, int_list, numbers, Fallible};
+use super::convert::{bad, count, int_list, kind, numbers, Fallible};
 use super::registry::function;
 use crate::search::pareto;
 
@@ -83,10 +83,7 @@ fn objectives(points: &Array) -> Fallible<Vec<Vec<f64>>> {
         let Some(values) = point.read_lock::<Array>() else {
             return Err(bad(
                 &key,
-                format!(
-                    "expected an array of objectives, got a {}",
-                    point.type_name()
-                ),
+                format!("must be a list of objectives, got {}", kind(point)),
             ));
         };
         let values = numbers(&key, &values)?;

@@ -5,7 +5,7 @@
 use rhai::{Dynamic, Engine, ImmutableString, Map, FLOAT, INT};
 
 use super::context::Shared;
-use super::convert::{bad, fail, from_json, lift, number, to_json, Fallible};
+use super::convert::{bad, fail, from_json, kind, lift, number, to_json, Fallible};
 use super::registry::method;
 use crate::error::Error;
 
@@ -155,7 +155,7 @@ fn apply_budget(defaults: &mut Map, budgets: &Map, overrides: &[(String, String)
                 name,
                 format!(
                     "a budget must be a map of parameters, not {}",
-                    budget.type_name()
+                    kind(budget)
                 ),
             ));
         };
@@ -171,9 +171,9 @@ fn apply_budget(defaults: &mut Map, budgets: &Map, overrides: &[(String, String)
                     return Err(bad(
                         key,
                         format!(
-                            "budget `{name}` gives a {} where the default is a {}",
-                            value.type_name(),
-                            default.type_name()
+                            "budget `{name}` gives {} where the default is {}",
+                            kind(value),
+                            kind(default)
                         ),
                     ))
                 }
@@ -235,7 +235,7 @@ fn parse_like(key: &str, raw: &str, default: &Dynamic) -> Fallible<Dynamic> {
         let json: serde_json::Value = serde_json::from_str(raw).map_err(|_| wrong("JSON"))?;
         let value = from_json(&json);
         if value.type_name() != default.type_name() && !default.is_unit() {
-            return Err(wrong(&format!("a {}", default.type_name())));
+            return Err(wrong(&kind(default)));
         }
         Ok(value)
     }

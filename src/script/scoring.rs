@@ -14,7 +14,7 @@ use rhai::{Array, Dynamic, Engine, Map};
 use serde_json::json;
 
 use super::context::Shared;
-use super::convert::{bad, lift, Fallible, Options};
+use super::convert::{bad, kind, lift, Fallible, Options};
 use super::data_api::SharedData;
 use super::registry::method;
 use super::supernet_api::SharedNet;
@@ -43,7 +43,7 @@ impl Scorer {
         let mut config = ScoreConfig::scaled_for(bundle.train.len());
         let mut o = Options::new("train::score", options);
         config.calibration_batches = o.count("calibration_batches", config.calibration_batches)?;
-        config.batch_size = o.count("batch_size", config.batch_size)?;
+        config.batch_size = o.positive("batch_size", config.batch_size)?;
         config.seed = o.count("seed", config.seed as usize)? as u64;
         o.finish()?;
         if bundle.search.is_empty() {
@@ -254,7 +254,7 @@ pub fn register(engine: &mut Engine, context: &Shared) {
                 .into_iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let name = a.type_name();
+                    let name = kind(&a);
                     a.try_cast::<Arch>()
                         .ok_or_else(|| bad("archs", format!("element {i} is {name}, not an Arch")))
                 })

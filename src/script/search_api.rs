@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use rhai::{Array, Dynamic, Engine, ImmutableString, Map, Module, INT};
 
 use super::context::{lock, Shared};
-use super::convert::{bad, count, lift, number, numbers, Fallible};
+use super::convert::{bad, count, described, kind, lift, number, numbers, Fallible};
 use super::registry::{function, getter, method};
 use crate::search::{kendall_tau, spearman_rho, Member, Population};
 use crate::space::Arch;
@@ -216,9 +216,9 @@ fn options(mut defaults: Map, given: Map) -> Fallible<Map> {
             return Err(bad(
                 &key,
                 format!(
-                    "expected a {} like the default {default}, got a {}",
-                    default.type_name(),
-                    value.type_name()
+                    "must be {} like the default {default}, got {}",
+                    kind(default),
+                    described(&value)
                 ),
             ));
         }

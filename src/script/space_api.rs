@@ -6,7 +6,7 @@ use rhai::{Array, Dynamic, Engine, FnPtr, ImmutableString, Map, Module, NativeCa
 
 use super::context::Shared;
 use super::convert::{
-    bad, block_from_map, block_to_map, count, fail, int_list, lift, Fallible, Options,
+    bad, block_from_map, block_to_map, count, fail, int_list, kind, lift, Fallible, Options,
 };
 use super::data_api::SharedData;
 use super::registry::{function, getter, method, setter};
@@ -420,7 +420,7 @@ fn arch_from_map(map: Map) -> Fallible<Arch> {
     }
     let blocks = blocks
         .into_array()
-        .map_err(|t| bad("blocks", format!("expected an array, got {t}")))?;
+        .map_err(|_| bad("blocks", "must be a list of blocks (maps)"))?;
     Ok(Arch {
         heads,
         blocks: blocks_from_array(&blocks)?,
@@ -433,10 +433,12 @@ fn blocks_from_array(blocks: &Array) -> Fallible<Vec<crate::space::BlockArch>> {
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let map = b
-                .clone()
-                .try_cast::<Map>()
-                .ok_or_else(|| bad(&format!("blocks[{i}]"), "expected a map"))?;
+            let map = b.clone().try_cast::<Map>().ok_or_else(|| {
+                bad(
+                    &format!("blocks[{i}]"),
+                    format!("must be a map of the block's choices, got {}", kind(b)),
+                )
+            })?;
             block_from_map(i, &map)
         })
         .collect()

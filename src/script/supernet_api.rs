@@ -9,7 +9,7 @@ use burn::Dispatch;
 use rhai::{Engine, Map, Module, INT};
 
 use super::context::{lock, Shared};
-use super::convert::{bad, lift, Fallible, Options};
+use super::convert::{bad, described, lift, Fallible, Options};
 use super::registry::{function, getter, method};
 use crate::model::{Sharing, SharingPlan, Supernet};
 use crate::rng;
@@ -79,9 +79,13 @@ pub fn module(context: &Shared) -> Module {
         let plan = match o.take("sharing") {
             None => SharingPlan::default(),
             Some(v) => {
-                let map = v
-                    .try_cast::<Map>()
-                    .ok_or_else(|| bad("sharing", "expected a map"))?;
+                let given = described(&v);
+                let map = v.try_cast::<Map>().ok_or_else(|| {
+                    bad(
+                        "sharing",
+                        format!("must be a map from dimension to \"separate\" or \"entangled\", got {given}"),
+                    )
+                })?;
                 sharing_plan(map)?
             }
         };

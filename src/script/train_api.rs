@@ -11,7 +11,7 @@ use rhai::{Array, Dynamic, Engine, FnPtr, Map, Module, NativeCallContext, INT};
 use serde_json::{json, Value};
 
 use super::context::Shared;
-use super::convert::{bad, fail, from_json, lift, to_json, Fallible, Options};
+use super::convert::{bad, fail, from_json, kind, lift, to_json, Fallible, Options};
 use super::data_api::SharedData;
 use super::registry::function;
 use super::rng_api::SharedRng;
@@ -195,8 +195,13 @@ fn spos(
     let constraint = o
         .take("constraint")
         .map(|c| {
-            c.try_cast::<FnPtr>()
-                .ok_or_else(|| bad("constraint", "expected a closure |arch| bool"))
+            let given = kind(&c);
+            c.try_cast::<FnPtr>().ok_or_else(|| {
+                bad(
+                    "constraint",
+                    format!("must be a function |arch| bool, got {given}"),
+                )
+            })
         })
         .transpose()?;
     let config = recipe(&mut o)?;
@@ -214,7 +219,7 @@ fn spos(
             None => {
                 return Err(bad(
                     "sampler",
-                    "expected \"uniform\", \"flops-bins:N\" or a closure |space, rng| arch",
+                    "must be \"uniform\", \"flops-bins:N\" or a function |space, rng| arch",
                 ))
             }
         },

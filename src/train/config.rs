@@ -67,45 +67,45 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Checks every value, naming the first bad key.
     pub fn check(&self) -> Result<()> {
-        let bad = |key: &str, message: &str| {
+        let bad = |key: &str, message: String| {
             Err(Error::InvalidValue {
                 key: key.into(),
-                message: message.into(),
+                message,
             })
         };
         let unit = |x: f64| (0.0..1.0).contains(&x);
         if self.batch_size == 0 {
-            return bad("batch_size", "must be at least 1");
+            return bad("batch_size", "must be a whole number ≥ 1, got 0".into());
         }
         for (key, value) in [
             ("lr", self.lr),
             ("min_lr", self.min_lr),
             ("warmup_lr", self.warmup_lr),
+            ("warmup_epochs", self.warmup_epochs),
+            ("weight_decay", self.weight_decay),
         ] {
             if !(value.is_finite() && value >= 0.0) {
-                return bad(key, "must be a finite number ≥ 0");
+                return bad(key, format!("must be a finite number ≥ 0, got {value}"));
             }
         }
-        if !(self.warmup_epochs.is_finite() && self.warmup_epochs >= 0.0) {
-            return bad("warmup_epochs", "must be a finite number ≥ 0");
-        }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return bad("weight_decay", "must be a finite number ≥ 0");
-        }
-        if !unit(self.beta1) || !unit(self.beta2) {
-            return bad("beta1/beta2", "must lie in [0, 1)");
+        for (key, value) in [
+            ("beta1", self.beta1),
+            ("beta2", self.beta2),
+            ("label_smoothing", self.label_smoothing),
+            ("drop_path", self.drop_path),
+        ] {
+            if !unit(value) {
+                return bad(key, format!("must lie in [0, 1), got {value}"));
+            }
         }
         if self.epsilon.is_nan() || self.epsilon <= 0.0 {
-            return bad("epsilon", "must be > 0");
+            return bad("epsilon", format!("must be > 0, got {}", self.epsilon));
         }
-        if !unit(self.label_smoothing) {
-            return bad("label_smoothing", "must lie in [0, 1)");
-        }
-        if !unit(self.drop_path) {
-            return bad("drop_path", "must lie in [0, 1)");
-        }
-        if matches!(self.clip_grad_norm, Some(n) if n.is_nan() || n <= 0.0) {
-            return bad("clip_grad_norm", "must be > 0 (or null for no clipping)");
+        if let Some(n) = self.clip_grad_norm.filter(|n| n.is_nan() || *n <= 0.0) {
+            return bad(
+                "clip_grad_norm",
+                format!("must be > 0 (or null for no clipping), got {n}"),
+            );
         }
         Ok(())
     }
@@ -160,7 +160,7 @@ fn expected(old: &serde_json::Value) -> Option<&'static str> {
         Value::Number(n) if n.is_u64() => Some("a whole number ≥ 0"),
         Value::Number(_) => Some("a number"),
         Value::Bool(_) => Some("true or false"),
-        Value::String(_) => Some("a string"),
+        Value::String(_) => Some("text"),
         _ => None,
     }
 }

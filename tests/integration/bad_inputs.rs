@@ -56,28 +56,93 @@ fn command_of(case: &Value, out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// What one run of glit did: its exit code, its standard error, its wall time and its
+/// peak resident memory.
+struct Outcome {
+    code: Option<i32>,
+    stderr: String,
+    seconds: f64,
+    peak_mib: u64,
+}
+
+/// Runs glit with `args`, its output going to files beside `out`, and measures it.
+fn run_glit(args: &[String], out: &Path) -> Outcome {
+    let err_file = out.with_extension("stderr");
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_glit"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_file).expect("a file for standard error"))
+        .spawn()
+        .expect("glit runs");
+    let (code, peak_mib) = wait_measured(&mut child);
+    let stderr = std::fs::read_to_string(&err_file).unwrap_or_default();
+    let _ = std::fs::remove_file(&err_file);
+    Outcome {
+        code,
+        stderr,
+        seconds: started.elapsed().as_secs_f64(),
+        peak_mib,
+    }
+}
+
+/// Waits for `child`; its exit code and its peak resident set in MiB (from `wait4`).
+#[cfg(target_os = "linux")]
+fn wait_measured(child: &mut std::process::Child) -> (Option<i32>, u64) {
+    let mut status = 0;
+    // SAFETY: an all-zero `rusage` is a valid value of the plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `wait4` reaps our own child once, writing into the two locals it is given.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4 reaps glit");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, usage.ru_maxrss as u64 / 1024)
+}
+
+/// Waits for `child`; its exit code (no memory figure on this platform).
+#[cfg(not(target_os = "linux"))]
+fn wait_measured(child: &mut std::process::Child) -> (Option<i32>, u64) {
+    (child.wait().expect("glit ends").code(), 0)
+}
+
 /// Runs one case; returns what was wrong with the outcome, if anything.
 fn check(case: &Value, out: &Path) -> Option<String> {
     let _ = std::fs::remove_dir_all(out);
     let args = command_of(case, out);
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_glit"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("glit runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let Outcome {
+        code,
+        stderr,
+        seconds,
+        peak_mib,
+    } = run_glit(&args, out);
     let name = args.join(" ");
+    if case["max_seconds"].is_number() || case["max_rss_mib"].is_number() {
+        // The figures behind the bounds, for `cargo test -- --nocapture`.
+        println!("{name}: {seconds:.2} s, peak {peak_mib} MiB");
+    }
     if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
         return Some(format!("{name}: panicked:\n{stderr}"));
     }
-    if case["ok"].as_bool() == Some(true) {
-        return (!output.status.success()).then(|| format!("{name}: failed:\n{stderr}"));
+    if let Some(limit) = case["max_seconds"]
+        .as_f64()
+        .filter(|limit| seconds > *limit)
+    {
+        return Some(format!("{name}: took {seconds:.1} s, more than {limit} s"));
     }
-    if output.status.code() != Some(1) {
+    if let Some(limit) = case["max_rss_mib"]
+        .as_u64()
+        .filter(|limit| peak_mib > *limit)
+    {
         return Some(format!(
-            "{name}: exit {:?}, expected 1:\n{stderr}",
-            output.status
+            "{name}: peaked at {peak_mib} MiB, more than {limit} MiB"
         ));
+    }
+    if case["ok"].as_bool() == Some(true) {
+        return (code != Some(0)).then(|| format!("{name}: failed:\n{stderr}"));
+    }
+    if code != Some(1) {
+        return Some(format!("{name}: exit {code:?}, expected 1:\n{stderr}"));
     }
     let expected = case["error"].as_array().expect("an `error` list");
     let missing: Vec<&str> = expected
@@ -164,7 +229,7 @@ fn errors_from_namespaced_bindings_name_the_line_and_column() {
         (
             format!("{prelude}let h = train::spos(net, data, #{{ batch_size: 0 }});\n"),
             ":4:",
-            "`batch_size`: must be at least 1",
+            "`batch_size`: must be a whole number ≥ 1, got 0",
         ),
         (
             format!("{prelude}let a = space::preset(\"paper-tiny\").baseline();\nprint(space.mflops(a));\n"),

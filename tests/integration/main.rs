@@ -18,6 +18,7 @@ mod faults;
 mod fixtures;
 mod fuzz;
 mod model;
+mod option_errors;
 mod pareto;
 mod report;
 mod run_stops;

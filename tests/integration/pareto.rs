@@ -54,14 +54,17 @@ fn bad_points_are_refused_with_the_index_that_is_wrong() {
         ("search::pareto_fronts([[1.0, 2.0], [3.0]])", "points[1]"),
         (
             "search::pareto_fronts([[1.0, 2.0], 3])",
-            "expected an array of objectives",
+            "must be a list of objectives",
         ),
         ("search::pareto_fronts([[1.0, 1.0 / 0.0]])", "finite"),
         (
             "search::crowding_distance([[1.0], [2.0]], [0, 5])",
             "front[1]",
         ),
-        ("search::nsga2_survivors([[1.0]], -1)", "negative"),
+        (
+            "search::nsga2_survivors([[1.0]], -1)",
+            "`keep`: must be a whole number ≥ 0, got -1",
+        ),
     ] {
         let error = run("bad", source).expect_err(source);
         assert!(error.contains(expected), "{source}: {error}");

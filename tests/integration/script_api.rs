@@ -220,7 +220,10 @@ fn named_budgets_replace_defaults_before_set_values() {
         r#"let p = params(#{ budget: "full", epochs: 20 }, #{ quick: #{ epochs: "2" } });"#,
     );
     let e = run_with(&s, &[], &[]).unwrap_err().to_string();
-    assert!(e.contains("`epochs`") && e.contains("string"), "{e}");
+    assert!(
+        e.contains("`epochs`: budget `quick` gives text where the default is a whole number"),
+        "{e}"
+    );
     let s = snippet(
         "budget-none",
         r#"let p = params(#{ epochs: 20 }, #{ quick: #{} });"#,
@@ -261,7 +264,7 @@ fn rust_errors_name_the_argument_or_key() {
         "search::options(#{ population: 50 }, #{ population: \"many\" });",
     );
     assert!(
-        e.contains("`population`") && e.contains("expected a i64"),
+        e.contains("`population`: must be a whole number like the default 50, got text"),
         "{e}"
     );
     let e = error("missing-property", "let p = #{ seed: 1 };\nlet x = p.sed;");
