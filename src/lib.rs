@@ -5,7 +5,8 @@
 //! - [`data`]: the bundled data set and IDX readers.
 //! - [`train`]: SPOS training, scoring with BatchNorm recalibration, checkpoints.
 //! - [`search`]: populations and the run journal; [`script`]: the Rhai host.
-//! - [`cli`]: the `glit` command line.
+//! - [`cli`]: the `glit` command line; [`thread_heap`]: the allocator that lets scripts'
+//!   memory limit be measured.
 //!
 //! Every random choice draws from a [`rng::SearchRng`] the caller owns; every failure is an
 //! [`Error`] that names what was wrong.
@@ -22,6 +23,7 @@ pub mod scale;
 pub mod script;
 pub mod search;
 pub mod space;
+pub mod thread_heap;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -4,9 +4,11 @@ use clap::Parser;
 
 /// Training allocates a fresh buffer for nearly every tensor operation; mimalloc keeps freed
 /// pages for reuse where the system allocator would unmap and re-fault them (measured in
-/// BENCHMARKS.md).
+/// BENCHMARKS.md). The counting wrapper lets a script's memory limit see what the script's
+/// own values hold (`glit::thread_heap`).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: glit::thread_heap::CountedHeap<mimalloc::MiMalloc> =
+    glit::thread_heap::CountedHeap(mimalloc::MiMalloc);
 
 /// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (`include/mimalloc.h`); the Rust
 /// bindings name no constant for it.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use rhai::Engine;
+use rhai::{Dynamic, Engine};
 
 use super::context::Shared;
 use super::limits::Limits;
@@ -24,6 +24,7 @@ pub fn engine(context: &Shared, limits: &Limits, script_dir: Option<PathBuf>) ->
         .set_max_modules(limits.modules)
         .set_module_resolver(Resolver::new(script_dir));
     engine.set_fail_on_invalid_map_property(true);
+    stop_at_memory_limit(&mut engine, context, limits.memory_mib);
     rng_api::register(&mut engine);
     run_api::register(&mut engine, context);
     run_api::register_formatting(&mut engine);
@@ -39,4 +40,34 @@ pub fn engine(context: &Shared, limits: &Limits, script_dir: Option<PathBuf>) ->
     engine.register_static_module("train", train_api::module(context).into());
     engine.register_static_module("search", search_api::module(context).into());
     engine
+}
+
+/// The token a script stopped for its memory limit ends with, read by [`super::errors`].
+pub const MEMORY_LIMIT: &str = "memory_mib";
+
+/// Script operations between two looks at the script's heap: a look costs a few
+/// nanoseconds, and no operation adds more than the size limits allow.
+const OPERATIONS_PER_LOOK: u64 = 16;
+
+/// Stops the script, with a token naming the limit, once its own values hold more than
+/// `limit_mib` MiB (see [`super::script_heap::ScriptHeap`]).
+fn stop_at_memory_limit(engine: &mut Engine, context: &Shared, limit_mib: u64) {
+    let context = context.clone();
+    let limit = i64::try_from(limit_mib.saturating_mul(1 << 20)).unwrap_or(i64::MAX);
+    engine.on_progress(move |operations| {
+        let heap = context.work().heap();
+        if operations % OPERATIONS_PER_LOOK != 1 {
+            return None;
+        }
+        // The first operation marks the script's thread and its heap at the start.
+        heap.start_here();
+        let held = heap.held_by_script()?;
+        (held > limit).then(|| {
+            Dynamic::from(format!(
+                "the script's values hold {} MiB, more than the {limit_mib} MiB the limit allows: \
+                 {MEMORY_LIMIT}",
+                held >> 20
+            ))
+        })
+    });
 }

@@ -3,6 +3,7 @@
 
 use rhai::{EvalAltResult, Position};
 
+use super::engine::MEMORY_LIMIT;
 use super::stdlib::STDLIB;
 
 /// The text of `error`, raised running (or compiling) `file`.
@@ -87,6 +88,13 @@ fn message(error: &EvalAltResult) -> String {
                 _ => "map_size",
             };
             limit_hit(&format!("{what} larger than the limit allows"), key)
+        }
+        EvalAltResult::ErrorTerminated(token, _) => {
+            let text = token.to_string();
+            match text.rsplit_once(": ") {
+                Some((what, key)) if key == MEMORY_LIMIT => limit_hit(what, key),
+                _ => format!("the script was stopped: {text}"),
+            }
         }
         EvalAltResult::ErrorTooManyModules(_) => {
             limit_hit("more modules imported than the limit allows", "modules")

@@ -25,6 +25,10 @@ pub struct Limits {
     pub map_size: usize,
     /// Modules a script may import.
     pub modules: usize,
+    /// MiB of heap the script's own values may hold (strings, arrays, maps, closures; not the
+    /// data sets, networks and scores glit's primitives keep). Enforced where the program
+    /// counts its heap per thread, as `glit` does ([`crate::thread_heap`]).
+    pub memory_mib: u64,
 }
 
 impl Default for Limits {
@@ -37,6 +41,7 @@ impl Default for Limits {
             array_size: 1 << 20,
             map_size: 1 << 16,
             modules: 64,
+            memory_mib: 1024,
         }
     }
 }

@@ -17,6 +17,7 @@ mod rng_api;
 mod run;
 mod run_api;
 mod scoring;
+mod script_heap;
 mod search_api;
 mod space_api;
 mod stdlib;

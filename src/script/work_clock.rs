@@ -2,12 +2,16 @@
 //! (opening data, supernet training, scoring, accuracy, retraining). Whatever the run spent
 //! elsewhere is the search loop's own cost: the script, sampling, mutation, crossover, dedup,
 //! constraint checks, population updates, the journal and the logs.
+//!
+//! The same primitives are where glit's own memory is made (data sets, networks), so the
+//! clock also books their heap as glit's, leaving the rest to the script ([`ScriptHeap`]).
 
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use super::context::lock;
+use super::script_heap::ScriptHeap;
 use crate::error::Result;
 
 /// The label of the time no heavy primitive accounts for: the script, sampling, mutation,
@@ -18,15 +22,21 @@ pub const SEARCH_LOOP: &str = "search loop";
 #[derive(Debug, Default)]
 pub struct WorkClock {
     spent: Mutex<Vec<(&'static str, f64)>>,
+    heap: ScriptHeap,
 }
 
 impl WorkClock {
-    /// Runs `work`, adding its wall time to `kind`.
+    /// Runs `work`, adding its wall time to `kind` and its heap to glit's share.
     pub fn time<T>(&self, kind: &'static str, work: impl FnOnce() -> T) -> T {
         let started = Instant::now();
-        let result = work();
+        let result = self.heap.exclude(work);
         self.add(kind, started.elapsed().as_secs_f64());
         result
+    }
+
+    /// The heap ledger: what the script's own values hold.
+    pub fn heap(&self) -> &ScriptHeap {
+        &self.heap
     }
 
     /// Adds `seconds` to `kind`.
