@@ -50,8 +50,11 @@ pub const MEMORY_LIMIT: &str = "memory_mib";
 const OPERATIONS_PER_LOOK: u64 = 16;
 
 /// Stops the script, with a token naming the limit, once its own values hold more than
-/// `limit_mib` MiB (see [`super::script_heap::ScriptHeap`]).
+/// `limit_mib` MiB (see [`super::script_heap::ScriptHeap`]); 0 means no limit.
 fn stop_at_memory_limit(engine: &mut Engine, context: &Shared, limit_mib: u64) {
+    if limit_mib == 0 {
+        return; // 0 turns the limit off, as for the engine's own limits
+    }
     let context = context.clone();
     let limit = i64::try_from(limit_mib.saturating_mul(1 << 20)).unwrap_or(i64::MAX);
     engine.on_progress(move |operations| {

@@ -153,10 +153,7 @@ fn apply_budget(defaults: &mut Map, budgets: &Map, overrides: &[(String, String)
         let Some(values) = budget.read_lock::<Map>() else {
             return Err(bad(
                 name,
-                format!(
-                    "a budget must be a map of parameters, not {}",
-                    kind(budget)
-                ),
+                format!("a budget must be a map of parameters, not {}", kind(budget)),
             ));
         };
         for (key, value) in values.iter() {
