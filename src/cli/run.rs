@@ -32,7 +32,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub delegate: bool,
     /// Change a script limit: operations, call_depth, expression_depth, string_size,
-    /// array_size, map_size, modules (e.g. `--limit operations=0` for none).
+    /// array_size, map_size, modules, memory_mib (MiB of heap the script's own values may
+    /// hold, 1024 by default); 0 turns one off (e.g. `--limit operations=0`).
     #[arg(long = "limit", value_name = "KEY=VALUE")]
     pub limits: Vec<String>,
     /// No progress bars or per-epoch lines.
