@@ -10,6 +10,19 @@
 //!
 //! Every random choice draws from a [`rng::SearchRng`] the caller owns; every failure is an
 //! [`Error`] that names what was wrong.
+//!
+//! A search space and its cost model need no Burn (`docs/library.md` says how to depend on
+//! glit):
+//!
+//! ```
+//! use glit::space::{cost::Convention, presets};
+//!
+//! let space = presets::preset("paper-tiny")?;
+//! let arch = space.sample(&mut glit::rng::seeded(0));
+//! let cost = space.cost(&arch, Convention::Official)?;
+//! println!("{arch}: {:.1} MFLOPs, {} parameters", cost.mflops(), cost.params());
+//! # Ok::<(), glit::Error>(())
+//! ```
 
 pub mod atomic_file;
 pub mod cli;
@@ -17,6 +30,7 @@ pub mod data;
 pub mod error;
 pub mod kill_point;
 pub mod model;
+pub mod patched;
 pub mod report;
 pub mod rng;
 pub mod scale;

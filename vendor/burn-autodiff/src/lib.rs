@@ -44,3 +44,9 @@ mod collections {
     #[cfg(feature = "std")]
     pub use std::collections::{HashMap, HashSet};
 }
+
+/// glit patch marker: this is burn-autodiff 0.21.0 with `vendor/patches/burn-autodiff-0.21.0.patch`.
+/// glit refers to it, so a build against the unpatched release fails to compile instead of
+/// silently losing the patch (see glit's `vendor/README.md`).
+#[doc(hidden)]
+pub const GLIT_PATCH: &str = "burn-autodiff 0.21.0 + vendor/patches/burn-autodiff-0.21.0.patch";

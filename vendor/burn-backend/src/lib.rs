@@ -121,3 +121,9 @@ macro_rules! doc_tensor {
         )
     };
 }
+
+/// glit patch marker: this is burn-backend 0.21.0 with `vendor/patches/burn-backend-0.21.0.patch`.
+/// glit refers to it, so a build against the unpatched release fails to compile instead of
+/// silently losing the patch (see glit's `vendor/README.md`).
+#[doc(hidden)]
+pub const GLIT_PATCH: &str = "burn-backend 0.21.0 + vendor/patches/burn-backend-0.21.0.patch";

@@ -92,3 +92,9 @@ pub(crate) mod backends {
     #[cfg(feature = "tch")]
     pub use burn_tch::{LibTorch, LibTorchDevice};
 }
+
+/// glit patch marker: this is burn-dispatch 0.21.0 with `vendor/patches/burn-dispatch-0.21.0.patch`.
+/// glit refers to it, so a build against the unpatched release fails to compile instead of
+/// silently losing the patch (see glit's `vendor/README.md`).
+#[doc(hidden)]
+pub const GLIT_PATCH: &str = "burn-dispatch 0.21.0 + vendor/patches/burn-dispatch-0.21.0.patch";

@@ -45,3 +45,9 @@ pub use backend::{Flex, FlexDevice};
 pub use layout::Layout;
 pub use qtensor::FlexQTensor;
 pub use tensor::FlexTensor;
+
+/// glit patch marker: this is burn-flex 0.21.0 with `vendor/patches/burn-flex-0.21.0.patch`.
+/// glit refers to it, so a build against the unpatched release fails to compile instead of
+/// silently losing the patch (see glit's `vendor/README.md`).
+#[doc(hidden)]
+pub const GLIT_PATCH: &str = "burn-flex 0.21.0 + vendor/patches/burn-flex-0.21.0.patch";

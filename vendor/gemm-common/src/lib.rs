@@ -95,3 +95,9 @@ macro_rules! feature_detected {
         $crate::get_wasm_simd128()
     };
 }
+
+/// glit patch marker: this is gemm-common 0.19.0 with `vendor/patches/gemm-common-0.19.0.patch`.
+/// glit refers to it, so a build against the unpatched release fails to compile instead of
+/// silently losing the patch (see glit's `vendor/README.md`).
+#[doc(hidden)]
+pub const GLIT_PATCH: &str = "gemm-common 0.19.0 + vendor/patches/gemm-common-0.19.0.patch";

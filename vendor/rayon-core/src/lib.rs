@@ -862,3 +862,9 @@ impl FnContext {
         self.migrated
     }
 }
+
+/// glit patch marker: this is rayon-core 1.13.0 with `vendor/patches/rayon-core-1.13.0.patch`.
+/// glit refers to it, so a build against the unpatched release fails to compile instead of
+/// silently losing the patch (see glit's `vendor/README.md`).
+#[doc(hidden)]
+pub const GLIT_PATCH: &str = "rayon-core 1.13.0 + vendor/patches/rayon-core-1.13.0.patch";

@@ -544,3 +544,9 @@ compile_error!("`wasm-bindgen` cannot be used with `no-std`");
 #[cfg(not(target_family = "wasm"))]
 #[cfg(feature = "wasm-bindgen")]
 compile_error!("`wasm-bindgen` cannot be used for non-WASM target");
+
+/// glit patch marker: this is rhai 1.27.0 with `vendor/patches/rhai-1.27.0.patch`.
+/// glit refers to it, so a build against the unpatched release fails to compile instead of
+/// silently losing the patch (see glit's `vendor/README.md`).
+#[doc(hidden)]
+pub const GLIT_PATCH: &str = "rhai 1.27.0 + vendor/patches/rhai-1.27.0.patch";

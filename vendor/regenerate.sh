@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# vendor/ is the registry's original release of each patched crate plus one patch file
+# (vendor/patches/<crate>-<version>.patch). This script moves between the two:
+#
+#   vendor/regenerate.sh            rebuild every vendor/<crate> from its release and its patch
+#   vendor/regenerate.sh --check    fail, naming the files, if vendor/ differs from that rebuild
+#   vendor/regenerate.sh --diff     rewrite every patch from the edited vendor/<crate>
+#
+# The releases come through cargo (so the registry's checksums are checked): a throwaway
+# package depending on each exact version is resolved with `cargo metadata`, which names the
+# unpacked sources. The registry's own bookkeeping files (.cargo-ok, .cargo_vcs_info.json,
+# Cargo.toml.orig, Cargo.lock: a path dependency's lock file is ignored) are left out. Patches
+# keep the original line endings (some Rhai files are CRLF); .gitattributes keeps git from
+# touching them.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+patches="$here/patches"
+mode="${1:-apply}"
+case "$mode" in apply | --check | --diff) ;; *)
+    echo "usage: vendor/regenerate.sh [--check | --diff]" >&2
+    exit 2
+    ;;
+esac
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# Each patch file names its crate and version: <crate>-<version>.patch.
+crates=()
+for file in "$patches"/*.patch; do
+    base="$(basename "$file" .patch)"
+    crates+=("${base%-*} ${base##*-}")
+done
+
+# Where cargo unpacked each original release.
+mkdir -p "$work/fetch/src"
+{
+    printf '[package]\nname = "glit-vendor-originals"\nversion = "0.0.0"\nedition = "2021"\n'
+    printf '[workspace]\n[dependencies]\n'
+    for entry in "${crates[@]}"; do
+        read -r name version <<<"$entry"
+        printf '%s = { version = "=%s", default-features = false }\n' "$name" "$version"
+    done
+} >"$work/fetch/Cargo.toml"
+: >"$work/fetch/src/lib.rs"
+cargo metadata --quiet --format-version 1 --manifest-path "$work/fetch/Cargo.toml" \
+    >"$work/metadata.json"
+
+original_of() { # name version -> directory of the unpacked release
+    python3 - "$work/metadata.json" "$1" "$2" <<'EOF'
+import json, os, sys
+meta, name, version = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+for package in meta["packages"]:
+    if package["name"] == name and package["version"] == version:
+        print(os.path.dirname(package["manifest_path"]))
+        break
+else:
+    sys.exit(f"cargo did not resolve {name} {version}")
+EOF
+}
+
+# A clean copy of the original release of `name` into $2.
+copy_original() {
+    local source
+    source="$(original_of "$1" "$2")"
+    mkdir -p "$3"
+    cp -R "$source/." "$3/"
+    rm -f "$3/.cargo-ok" "$3/.cargo_vcs_info.json" "$3/Cargo.toml.orig" "$3/Cargo.lock"
+}
+
+status=0
+for entry in "${crates[@]}"; do
+    read -r name version <<<"$entry"
+    patch_file="$patches/$name-$version.patch"
+    mkdir -p "$work/$name"
+    copy_original "$name" "$version" "$work/$name/a"
+    if [ "$mode" = "--diff" ]; then
+        cp -R "$here/$name" "$work/$name/b"
+        # diff exits 1 when the trees differ, which is the point of a patch.
+        (cd "$work/$name" && diff -ruN a b >"$work/$name.patch") || [ $? -eq 1 ]
+        # Without the file times, so a patch changes only when the change does.
+        sed -E 's/^(---|\+\+\+) ([^\t]*)\t.*$/\1 \2/' "$work/$name.patch" >"$patch_file"
+        echo "wrote vendor/patches/$name-$version.patch ($(grep -c '^[-+][^-+]' "$patch_file") changed lines)"
+        continue
+    fi
+    (cd "$work/$name/a" && git apply --whitespace=nowarn -p1 "$patch_file")
+    if [ "$mode" = "--check" ]; then
+        if ! diff -r "$work/$name/a" "$here/$name" >"$work/$name.diff"; then
+            echo "vendor/$name differs from $name $version plus its patch:" >&2
+            sed -n '1,20p' "$work/$name.diff" >&2
+            status=1
+        fi
+    else
+        rm -rf "${here:?}/$name"
+        cp -R "$work/$name/a" "$here/$name"
+        echo "vendor/$name: $name $version plus vendor/patches/$name-$version.patch"
+    fi
+done
+if [ "$mode" = "--check" ] && [ "$status" -eq 0 ]; then
+    echo "vendor/ is every original release plus its patch"
+fi
+exit "$status"
