@@ -25,12 +25,15 @@
 //! ```
 
 pub mod atomic_file;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod data;
+pub mod devices;
 pub mod error;
 pub mod kill_point;
 pub mod model;
 pub mod patched;
+#[cfg(feature = "report")]
 pub mod report;
 pub mod rng;
 pub mod scale;

@@ -16,7 +16,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 use crate::rng;
 use crate::space::cost::{Convention, Cost};
-use crate::space::presets::{self, preset_of, PRESETS};
+use crate::space::presets::{self, preset_of};
 use crate::space::{Arch, Space};
 
 /// Neural architecture search for global-local vision transformers (GLiT).
@@ -252,7 +252,7 @@ fn dispatch(command: Command) -> Result<String> {
         Command::Check { script } => run::check(&script),
         Command::Api { definitions } => run::api(definitions.as_deref()),
         Command::Space { preset, json } => {
-            let space = open_space(&preset)?;
+            let space = presets::open(&preset)?;
             if json {
                 Ok(space.to_json() + "\n")
             } else {
@@ -273,7 +273,7 @@ fn dispatch(command: Command) -> Result<String> {
             count,
             json,
         } => {
-            let space = open_space(&preset)?;
+            let space = presets::open(&preset)?;
             let mut rng = rng::seeded(seed);
             let mut out = String::new();
             for _ in 0..count {
@@ -302,7 +302,7 @@ fn dispatch(command: Command) -> Result<String> {
             quiet,
             device,
         } => {
-            let devices = run::devices(&device)?;
+            let devices = crate::devices::list(&device)?;
             let run = if resume {
                 train::load_run(&out)?
             } else {
@@ -363,7 +363,7 @@ fn dispatch(command: Command) -> Result<String> {
             json,
             device,
         } => {
-            let devices = run::devices(&device)?;
+            let devices = crate::devices::list(&device)?;
             let scored = train::score(&run, &archs, random, seed, &devices)?;
             Ok(tables::score_table(&scored, json))
         }
@@ -413,16 +413,6 @@ fn show(text: &str, preset: Option<&str>, out: &Path) -> Result<String> {
         tables::cost_table(&space, &arch, &costs),
         names.join(", ")
     ))
-}
-
-/// A preset by name, or a space JSON file by path.
-pub fn open_space(name_or_path: &str) -> Result<Space> {
-    let path = Path::new(name_or_path);
-    if !PRESETS.contains(&name_or_path) && (path.exists() || name_or_path.ends_with(".json")) {
-        Space::load(path)
-    } else {
-        presets::preset(name_or_path)
-    }
 }
 
 /// An architecture of `space`: `baseline` (its all-global one), a built-in name, a compact
@@ -479,7 +469,7 @@ fn open_arch(text: &str, preset: Option<&str>) -> Result<(Arch, Space)> {
             "`{text}` is not a built-in architecture, so name its space with --preset"
         ),
     })?;
-    let space = open_space(space_name)?;
+    let space = presets::open(space_name)?;
     space.check(&arch).map_err(|e| naming_file(text, e))?;
     Ok((arch, space))
 }

@@ -2,8 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::DispatchDevice;
-
 use crate::error::{Error, Result};
 use crate::script::{self, Limits, RunRequest};
 
@@ -76,7 +74,7 @@ pub fn run(args: RunArgs) -> Result<String> {
         overrides,
         out: args.out,
         resume: args.resume,
-        devices: devices(&args.device)?,
+        devices: crate::devices::list(&args.device)?,
         delegate: args.delegate,
         limits: Limits::default().with_settings(&args.limits)?,
         quiet: args.quiet,
@@ -91,62 +89,4 @@ pub fn check(script: &Path) -> Result<String> {
 /// Lists the script API.
 pub fn api(definitions: Option<&Path>) -> Result<String> {
     script::api(definitions)
-}
-
-/// The devices of a comma-separated list (`cuda:0,cuda:1`, `cpu,cpu`).
-pub fn devices(list: &str) -> Result<Vec<DispatchDevice>> {
-    list.split(',').map(|name| device(name.trim())).collect()
-}
-
-/// The device named `cpu`, `cuda:N` (only in builds with `--features cuda`) or `ndarray`
-/// (Burn's other CPU backend, only in builds with `--features ndarray`: a second device that
-/// really differs from `cpu`, for multi-device checks without a GPU).
-pub fn device(name: &str) -> Result<DispatchDevice> {
-    if name == "cpu" {
-        return Ok(DispatchDevice::Flex(Default::default()));
-    }
-    if name == "ndarray" {
-        return ndarray();
-    }
-    if let Some(index) = name.strip_prefix("cuda:") {
-        let index: usize = index.parse().map_err(|_| Error::InvalidValue {
-            key: "--device".into(),
-            message: format!("`{index}` is not a device number"),
-        })?;
-        return cuda(index);
-    }
-    Err(Error::InvalidValue {
-        key: "--device".into(),
-        message: format!("`{name}` is not `cpu`, `cuda:N` or `ndarray`"),
-    })
-}
-
-#[cfg(feature = "ndarray")]
-fn ndarray() -> Result<DispatchDevice> {
-    Ok(DispatchDevice::NdArray(Default::default()))
-}
-
-#[cfg(not(feature = "ndarray"))]
-fn ndarray() -> Result<DispatchDevice> {
-    Err(Error::InvalidValue {
-        key: "--device".into(),
-        message:
-            "this glit was built without the ndarray backend; rebuild with `--features ndarray`"
-                .into(),
-    })
-}
-
-#[cfg(feature = "cuda")]
-fn cuda(index: usize) -> Result<DispatchDevice> {
-    Ok(DispatchDevice::Cuda(burn::backend::cuda::CudaDevice {
-        index,
-    }))
-}
-
-#[cfg(not(feature = "cuda"))]
-fn cuda(_index: usize) -> Result<DispatchDevice> {
-    Err(Error::InvalidValue {
-        key: "--device".into(),
-        message: "this glit was built without CUDA; rebuild with `--features cuda`".into(),
-    })
 }

@@ -41,7 +41,7 @@ pub fn worker(args: &WorkerArgs) -> Result<String> {
     positive("--lease-timeout", args.lease_timeout)?;
     let options = WorkerOptions {
         dir: args.run.clone(),
-        devices: super::run::devices(&args.device)?,
+        devices: crate::devices::list(&args.device)?,
         lease_seconds: args.lease_timeout,
         idle_exit: args.idle_exit,
         max_tasks: args.max_tasks,
@@ -98,7 +98,7 @@ pub fn ask(run: &Path, count: usize, lease_timeout: f64, wait: f64) -> Result<St
 pub fn evaluate(run: &Path, which: &str, device: &str) -> Result<String> {
     let journal = join(run)?;
     let task = find_task(&journal, which)?;
-    let device = super::run::device(device)?;
+    let device = crate::devices::named(device)?;
     let score = TaskScorer::new(run, device).score(&task)?;
     Ok(format!("{score}\n"))
 }

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::{Dispatch, DispatchDevice};
 use serde::{Deserialize, Serialize};
 
-use super::{open_arch_in, open_space};
+use super::open_arch_in;
 use crate::data::{self, Dataset, Loader, Split};
 use crate::error::{Error, Result};
 use crate::model::{SharingPlan, Supernet};
@@ -78,25 +78,13 @@ pub fn recipe(config: Option<&Path>, sets: &[String]) -> Result<TrainConfig> {
 /// The space of a run, sized to the data when the preset is `micro`; other presets must
 /// match the data's image size, channels and classes.
 pub fn space_for(preset: &str, data: &Dataset) -> Result<Space> {
-    let space = if preset == "micro" {
-        presets::micro(data.image_size, data.channels, data.classes())?
-    } else if preset == "nano" {
-        presets::nano(data.image_size, data.channels, data.classes())?
-    } else {
-        open_space(preset)?
-    };
-    let s = space.skeleton();
-    if (s.image_size, s.channels, s.classes) != (data.image_size, data.channels, data.classes()) {
-        return Err(Error::InvalidValue {
-            key: "--preset".into(),
-            message: format!(
-                "`{preset}` takes {}×{} images with {} channels and {} classes; `{}` has {}×{}, {} channels, {} classes (use `micro`, which sizes itself to the data)",
-                s.image_size, s.image_size, s.channels, s.classes, data.name,
-                data.image_size, data.image_size, data.channels, data.classes()
-            ),
-        });
-    }
-    Ok(space)
+    presets::sized_for(
+        preset,
+        data.image_size,
+        data.channels,
+        data.classes(),
+        &data.name,
+    )
 }
 
 /// The training and search splits of a run: the search split held out with the run's seed.

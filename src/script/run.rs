@@ -108,6 +108,7 @@ pub fn run(request: RunRequest) -> Result<String> {
 
 /// The report of a finished run (`<dir>/report/`) and its best-architectures table. A report
 /// that cannot be drawn is a warning: the run itself succeeded and its files are intact.
+#[cfg(feature = "report")]
 fn final_report(dir: &Path) -> String {
     match crate::report::write(dir) {
         Ok(report) => {
@@ -124,6 +125,12 @@ fn final_report(dir: &Path) -> String {
             String::new()
         }
     }
+}
+
+/// Without the `report` feature a run draws no report; its CSV logs and journal are complete.
+#[cfg(not(feature = "report"))]
+fn final_report(_dir: &Path) -> String {
+    String::new()
 }
 
 /// Compiles and runs `source` (named `name` in errors).

@@ -33,7 +33,14 @@ pub fn module(_context: &Shared) -> Module {
          presets must match the data.",
     )
     .set_into_module(&mut m, |preset: ImmutableString, data: SharedData| {
-        lift(crate::cli::train::space_for(&preset, data.dataset()))
+        let d = data.dataset();
+        lift(presets::sized_for(
+            &preset,
+            d.image_size,
+            d.channels,
+            d.classes(),
+            &d.name,
+        ))
     });
     function(
         "from_json",

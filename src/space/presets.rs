@@ -35,6 +35,44 @@ const GLIT_TINY: &str = "G3(qk32,f4) L3(k31,e2,f4) M1/2(qk64,k31,e4,f6) G3(qk64,
      L3(k45,e4,f4) M1/2(qk64,k31,e4,f6) G3(qk64,f2) M1/2(qk64,k31,e4,f2) L3(k45,e4,f4) \
      G3(qk64,f4) L3(k31,e4,f4) G3(qk128,f6)";
 
+/// A preset by name, or a space JSON file by path.
+pub fn open(name_or_path: &str) -> Result<Space> {
+    let path = std::path::Path::new(name_or_path);
+    if !PRESETS.contains(&name_or_path) && (path.exists() || name_or_path.ends_with(".json")) {
+        Space::load(path)
+    } else {
+        preset(name_or_path)
+    }
+}
+
+/// The space a run on data of `image_size`² pixels, `channels` and `classes` (called
+/// `data_name` in errors) searches: `micro` and `nano` size themselves to the data; any
+/// other preset or space file must match it.
+pub fn sized_for(
+    preset: &str,
+    image_size: usize,
+    channels: usize,
+    classes: usize,
+    data_name: &str,
+) -> Result<Space> {
+    let space = match preset {
+        "micro" => micro(image_size, channels, classes)?,
+        "nano" => nano(image_size, channels, classes)?,
+        other => open(other)?,
+    };
+    let s = space.skeleton();
+    if (s.image_size, s.channels, s.classes) != (image_size, channels, classes) {
+        return Err(Error::InvalidValue {
+            key: "--preset".into(),
+            message: format!(
+                "`{preset}` takes {}×{} images with {} channels and {} classes; `{data_name}` has {image_size}×{image_size}, {channels} channels, {classes} classes (use `micro`, which sizes itself to the data)",
+                s.image_size, s.image_size, s.channels, s.classes,
+            ),
+        });
+    }
+    Ok(space)
+}
+
 /// The built-in space called `name`.
 pub fn preset(name: &str) -> Result<Space> {
     match name {

@@ -40,7 +40,7 @@ pub fn gpu() -> Option<DispatchDevice> {
 fn the_two_cpu_backends_are_different_devices() {
     assert_ne!(cpu(), ndarray());
     assert_eq!(
-        glit::cli::run::devices("cpu, ndarray").unwrap(),
+        glit::devices::list("cpu, ndarray").unwrap(),
         [cpu(), ndarray()]
     );
 }

@@ -194,7 +194,7 @@ fn every_binding_names_the_bad_option_in_its_words_at_the_call() {
             overrides: Vec::new(),
             out: Some(dir.join(format!("run{index}"))),
             resume: None,
-            devices: glit::cli::run::devices("cpu").unwrap(),
+            devices: glit::devices::list("cpu").unwrap(),
             delegate: false,
             limits: Limits::default(),
             quiet: true,

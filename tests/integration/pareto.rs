@@ -18,7 +18,7 @@ fn run(name: &str, source: &str) -> Result<PathBuf, String> {
         overrides: Vec::new(),
         out: Some(dir.join("run")),
         resume: None,
-        devices: glit::cli::run::devices("cpu").unwrap(),
+        devices: glit::devices::list("cpu").unwrap(),
         delegate: false,
         limits: Limits::default(),
         quiet: true,

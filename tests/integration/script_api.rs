@@ -35,7 +35,7 @@ fn run_with(s: &Snippet, sets: &[(&str, &str)], limits: &[&str]) -> glit::Result
             .collect(),
         out: Some(s.out.clone()),
         resume: None,
-        devices: glit::cli::run::devices("cpu").unwrap(),
+        devices: glit::devices::list("cpu").unwrap(),
         delegate: false,
         limits: Limits::default()
             .with_settings(&limits.iter().map(|l| l.to_string()).collect::<Vec<_>>())
@@ -426,7 +426,7 @@ fn training_and_scoring_run_through_the_engine_and_replay_from_the_journal() {
         overrides: Vec::new(),
         out: None,
         resume: Some(s.out.clone()),
-        devices: glit::cli::run::devices("cpu").unwrap(),
+        devices: glit::devices::list("cpu").unwrap(),
         delegate: false,
         limits: Limits::default(),
         quiet: true,

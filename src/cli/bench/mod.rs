@@ -112,7 +112,11 @@ pub fn run(args: &BenchArgs) -> Result<String> {
         out.push_str(&format!("{}\n", peak.derivation()));
     }
     for preset in &args.presets {
-        let space = resized(super::open_space(preset)?, args.image_size, args.patch)?;
+        let space = resized(
+            crate::space::presets::open(preset)?,
+            args.image_size,
+            args.patch,
+        )?;
         let mut stream = rng::seeded(7);
         let archs: Vec<Arch> = (0..args.archs.max(1))
             .map(|_| space.sample(&mut stream))

@@ -23,7 +23,7 @@ pub fn work(path: &Path) -> Result<String> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let job: Job =
         serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), &e))?;
-    let device = super::super::run::device(&job.device)?;
+    let device = crate::devices::named(&job.device)?;
     // The CPU backend's loops and products run on rayon's global pool: sized as asked.
     let sample = super::super::pool::on_pool(Some(job.threads), || measure(&job, &device))?;
     Ok(serde_json::to_string(&sample).expect("a sample serialises"))
