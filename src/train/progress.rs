@@ -1,70 +1,68 @@
-//! A one-line progress bar on a terminal's stderr: loss, accuracy, images/s and time left.
-//! Silent when stderr is not a terminal (logs get the per-epoch summary instead).
+//! A one-line progress bar on a terminal's stderr (indicatif): loss, accuracy, images/s and
+//! time left. Silent when stderr is not a terminal or the run is quiet (logs get the
+//! per-epoch summary instead).
 
-use std::io::{IsTerminal, Write};
-use std::time::{Duration, Instant};
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use indicatif::{ProgressDrawTarget, ProgressStyle};
+
+/// How the bar reads: `epoch 3/10 [########........] 120/300 loss 1.2345 acc 41.2% 850 img/s 1m05s left`.
+const TEMPLATE: &str = "{prefix} [{bar:24}] {pos}/{len} {msg} {eta} left";
 
 /// Progress through one loop of `total` steps.
 pub struct ProgressBar {
-    label: String,
-    total: usize,
+    bar: Option<indicatif::ProgressBar>,
     started: Instant,
-    last_drawn: Option<Instant>,
-    enabled: bool,
+    /// Whether the first update (which sets where a resumed loop started) has come.
+    placed: bool,
 }
 
 impl ProgressBar {
     /// A bar for `total` steps, shown only on a terminal and when not `quiet`.
     pub fn new(label: impl Into<String>, total: usize, quiet: bool) -> Self {
+        let shown = !quiet && std::io::stderr().is_terminal();
+        let bar = shown.then(|| {
+            // Five redraws a second at most: a step can take milliseconds.
+            let target = ProgressDrawTarget::stderr_with_hz(5);
+            let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), target);
+            let style = ProgressStyle::with_template(TEMPLATE)
+                .expect("the template is valid")
+                .progress_chars("#.");
+            bar.set_style(style);
+            bar.set_prefix(label.into());
+            bar
+        });
         ProgressBar {
-            label: label.into(),
-            total,
+            bar,
             started: Instant::now(),
-            last_drawn: None,
-            enabled: !quiet && std::io::stderr().is_terminal(),
+            placed: false,
         }
     }
 
-    /// Redraws (at most five times a second) after step `done` of `total`, from `first`
-    /// (where a resumed loop started, for a fair rate).
+    /// Shows step `done` of `total`, from `first` (where a resumed loop started, so the rate
+    /// and the time left count only this run's steps), with `images` seen so far.
     pub fn update(&mut self, done: usize, first: usize, images: usize, loss: f64, accuracy: f64) {
-        if !self.enabled {
+        let Some(bar) = &self.bar else {
             return;
+        };
+        if !self.placed {
+            bar.set_position(first as u64);
+            bar.reset_eta();
+            self.placed = true;
         }
-        let now = Instant::now();
-        if self
-            .last_drawn
-            .is_some_and(|t| now - t < Duration::from_millis(200))
-            && done < self.total
-        {
-            return;
-        }
-        self.last_drawn = Some(now);
-        let elapsed = (now - self.started).as_secs_f64().max(1e-9);
-        let rate = images as f64 / elapsed;
-        let per_step = elapsed / (done - first).max(1) as f64;
-        let left = per_step * (self.total - done) as f64;
-        let width = 24;
-        let filled = width * done / self.total.max(1);
-        let bar: String = (0..width)
-            .map(|i| if i < filled { '#' } else { '.' })
-            .collect();
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r{} [{bar}] {done}/{} loss {loss:.4} acc {:.1}% {rate:.0} img/s {} left ",
-            self.label,
-            self.total,
-            accuracy * 100.0,
-            clock(left)
-        );
-        let _ = err.flush();
+        let rate = images as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        bar.set_message(format!(
+            "loss {loss:.4} acc {:.1}% {rate:.0} img/s",
+            accuracy * 100.0
+        ));
+        bar.set_position(done as u64);
     }
 
     /// Clears the line.
     pub fn finish(&mut self) {
-        if self.enabled {
-            let _ = write!(std::io::stderr().lock(), "\r\x1b[2K");
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }
