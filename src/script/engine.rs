@@ -58,11 +58,11 @@ fn stop_at_memory_limit(engine: &mut Engine, context: &Shared, limit_mib: u64) {
     let context = context.clone();
     let limit = i64::try_from(limit_mib.saturating_mul(1 << 20)).unwrap_or(i64::MAX);
     engine.on_progress(move |operations| {
-        let heap = context.work().heap();
         if operations % OPERATIONS_PER_LOOK != 1 {
             return None;
         }
         // The first operation marks the script's thread and its heap at the start.
+        let heap = context.work().heap();
         heap.start_here();
         let held = heap.held_by_script()?;
         (held > limit).then(|| {
