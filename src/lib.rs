@@ -33,6 +33,7 @@ pub mod error;
 pub mod kill_point;
 pub mod model;
 pub mod patched;
+pub mod pool_spin;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod rng;

@@ -1,4 +1,4 @@
-//! The patched dependencies glit is built against: seven crates under `vendor/`, each the
+//! The patched dependencies glit is built against: six crates under `vendor/`, each the
 //! registry's release plus one patch file (`vendor/README.md` says what each does and why).
 //!
 //! Cargo applies `[patch.crates-io]` only inside glit's own workspace. A build that gets the
@@ -9,14 +9,13 @@
 //! (`cargo install --path . --locked`, or a path or git dependency on this workspace).
 
 /// Each patched crate's marker: its name, version and patch file.
-pub const DEPENDENCY_PATCHES: [&str; 7] = [
+pub const DEPENDENCY_PATCHES: [&str; 6] = [
     rhai::GLIT_PATCH,
     burn_flex::GLIT_PATCH,
     burn_backend::GLIT_PATCH,
     burn_autodiff::GLIT_PATCH,
     burn_dispatch::GLIT_PATCH,
     gemm_common::GLIT_PATCH,
-    rayon_core::GLIT_PATCH,
 ];
 
 #[cfg(test)]

@@ -8,12 +8,11 @@
 //! runs one piece itself and wakes one other thread. The micro preset's training step went
 //! from about 285 to 365 images/s with the same numbers (BENCHMARKS.md, round 4).
 
-/// The environment variable that sets how long the pool's idle threads look for work before
-/// they sleep, in microseconds (read by the patched rayon-core, `vendor/rayon-core`).
-pub const SPIN_VARIABLE: &str = "GLIT_POOL_SPIN_US";
+use crate::pool_spin::SPIN_VARIABLE;
 
-/// Checks [`SPIN_VARIABLE`] before the pool exists: the pool itself would ignore a value it
-/// cannot read and wait its default 50 ms, which a user who set it would not expect.
+/// Checks [`SPIN_VARIABLE`] before any work starts: the spinners (`crate::pool_spin`) would
+/// ignore a value they cannot read and wait their default 50 ms, which a user who set it would
+/// not expect.
 pub fn check_spin_setting() -> crate::error::Result<()> {
     let Some(value) = std::env::var_os(SPIN_VARIABLE) else {
         return Ok(());
@@ -43,7 +42,11 @@ pub fn on_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send)
         .num_threads(threads.unwrap_or(0))
         .stack_size(STACK_BYTES)
         .build_global();
-    rayon::scope(|_| work())
+    rayon::scope(|_| {
+        // This thread drives the command's computations: the spinners keep off it.
+        crate::pool_spin::mark_driver();
+        work()
+    })
 }
 
 #[cfg(test)]

@@ -149,6 +149,7 @@ impl<B: Backend> Supernet<B> {
         pass: &mut Pass,
     ) -> Result<Tensor<B, 2>> {
         self.space.check(arch)?;
+        crate::pool_spin::keep_awake(&images.device());
         let s = self.space.skeleton();
         let batch = images.dims()[0];
         let options = ConvOptions::new([s.patch_size, s.patch_size], [0, 0], [1, 1], 1);
