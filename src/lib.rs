@@ -30,6 +30,7 @@ pub mod cli;
 pub mod data;
 pub mod devices;
 pub mod error;
+pub mod hashes;
 pub mod kill_point;
 pub mod model;
 pub mod patched;

@@ -3,6 +3,7 @@
 //! folders, which may be far larger than memory).
 
 use crate::error::{Error, Result};
+use crate::hashes::{ContentDigest, LegacyFnv};
 
 use super::file_list::FileImages;
 
@@ -96,28 +97,48 @@ impl Split {
         }
     }
 
-    /// A short digest (count and FNV-1a of labels, then pixels or file names): checkpoints
-    /// and the run journal use it to tell one set of images from another. A label below 256
-    /// counts as one byte, so in-memory splits keep the digests they had when labels were
-    /// bytes (and runs recorded then still resume).
+    /// The split's digest, `COUNT:HEX`: the count, then 32 hex digits of the SHA-256 of its
+    /// labels and then its pixels or file names. Checkpoints and the run journal use it to tell
+    /// one set of images from another.
     pub fn fingerprint(&self) -> String {
-        let mut hash = Fnv::default();
+        let mut digest = ContentDigest::default();
+        self.feed(|bytes| digest.eat(bytes));
+        format!("{}:{}", self.len(), digest.hex())
+    }
+
+    /// Whether `recorded`, a fingerprint a checkpoint carries, names this split. One written
+    /// by an earlier version (16 hex digits of FNV-1a over the same bytes) is checked in its
+    /// own terms, so those checkpoints still resume.
+    pub fn has_fingerprint(&self, recorded: &str) -> bool {
+        match recorded.split_once(':') {
+            Some((_, hex)) if hex.len() == 16 => {
+                let mut fnv = LegacyFnv::default();
+                self.feed(|piece| fnv.eat(piece));
+                recorded == format!("{}:{:016x}", self.len(), fnv.value())
+            }
+            _ => recorded == self.fingerprint(),
+        }
+    }
+
+    /// The bytes a fingerprint covers, in pieces: each label (one byte when below 256, as when
+    /// labels were bytes, else four little-endian ones), then the pixels, or each file name
+    /// followed by a zero byte.
+    fn feed(&self, mut eat: impl FnMut(&[u8])) {
         for &label in &self.labels {
             match u8::try_from(label) {
-                Ok(byte) => hash.eat(&[byte]),
-                Err(_) => hash.eat(&label.to_le_bytes()),
+                Ok(byte) => eat(&[byte]),
+                Err(_) => eat(&label.to_le_bytes()),
             }
         }
         match &self.images {
-            Images::Pixels(pixels) => hash.eat(pixels),
+            Images::Pixels(pixels) => eat(pixels),
             Images::Files(files) => {
                 for name in files.names() {
-                    hash.eat(name.as_bytes());
-                    hash.eat(&[0]);
+                    eat(name.as_bytes());
+                    eat(&[0]);
                 }
             }
         }
-        format!("{}:{:016x}", self.len(), hash.0)
     }
 
     /// The first `count` images (all of them when there are fewer).
@@ -150,19 +171,33 @@ impl Split {
     }
 }
 
-/// FNV-1a, 64 bits.
-struct Fnv(u64);
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf29ce484222325)
+    /// FNV-1a 64 as earlier versions wrote it out by hand, to check against.
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf29ce484222325, |hash, &byte| {
+            (hash ^ byte as u64).wrapping_mul(0x100000001b3)
+        })
     }
-}
 
-impl Fnv {
-    fn eat(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ byte as u64).wrapping_mul(0x100000001b3);
-        }
+    #[test]
+    fn a_split_knows_its_fingerprint_and_one_written_by_an_earlier_version() {
+        let split = Split::from_pixels(vec![9, 8, 7, 6], vec![3, 300]);
+        let fingerprint = split.fingerprint();
+        assert!(fingerprint.starts_with("2:"), "{fingerprint}");
+        assert_eq!(fingerprint.len(), 2 + 32);
+        assert!(split.has_fingerprint(&fingerprint));
+        // Earlier versions: a label below 256 as one byte, then the pixels, under FNV-1a.
+        let mut old_bytes = vec![3];
+        old_bytes.extend_from_slice(&300u32.to_le_bytes());
+        old_bytes.extend_from_slice(&[9, 8, 7, 6]);
+        let old = format!("2:{:016x}", fnv1a(&old_bytes));
+        assert!(split.has_fingerprint(&old));
+        // Other data, in either form, is not this split.
+        let other = Split::from_pixels(vec![9, 8, 7, 5], vec![3, 300]);
+        assert!(!other.has_fingerprint(&fingerprint));
+        assert!(!other.has_fingerprint(&old));
     }
 }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::hashes;
 
 /// One journal line's content.
 #[derive(Serialize, Deserialize)]
@@ -158,7 +159,7 @@ impl Journal {
             value,
         };
         let json = serde_json::to_string(&entry).expect("journal entries serialise");
-        let line = format!("{:016x} {json}\n", checksum(json.as_bytes()));
+        let line = format!("{:08x} {json}\n", checksum(json.as_bytes()));
         crate::kill_point::write_all(&mut self.file, line.as_bytes(), "journal-write")
             .and_then(|()| self.file.sync_data())
             .map_err(|e| Error::io(&self.path, e))?;
@@ -197,29 +198,55 @@ fn append_handle(path: &Path) -> Result<File> {
 /// An entry from `CHECKSUM JSON`, or `None` when the line is damaged.
 fn parse_line(line: &str) -> Option<Entry> {
     let (sum, json) = line.split_once(' ')?;
-    let sum = u64::from_str_radix(sum, 16).ok()?;
-    if sum != checksum(json.as_bytes()) {
+    if !check_holds(sum, json.as_bytes()) {
         return None;
     }
     serde_json::from_str(json).ok()
 }
 
-/// FNV-1a, 64 bits: enough to tell a torn or altered line from a whole one.
-pub fn checksum(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |hash, &byte| {
-        (hash ^ byte as u64).wrapping_mul(0x100000001b3)
-    })
+/// Whether `sum`, the hex before a line's JSON, checks out: eight digits are the line's
+/// [`checksum`]; sixteen are the 64-bit FNV-1a of journals written by earlier versions, which
+/// stay readable (`hashes`).
+fn check_holds(sum: &str, json: &[u8]) -> bool {
+    match sum.len() {
+        8 => u32::from_str_radix(sum, 16).ok() == Some(checksum(json)),
+        16 => u64::from_str_radix(sum, 16).ok() == Some(hashes::legacy_fnv1a(json)),
+        _ => false,
+    }
 }
 
-/// A short digest naming a step's inputs (anything serialisable): the journal key's tail.
+/// A line's check: the CRC-32 of its JSON, enough to tell a torn or altered line from a
+/// whole one.
+pub fn checksum(bytes: &[u8]) -> u32 {
+    hashes::line_check(bytes)
+}
+
+/// A digest naming a step's inputs (anything serialisable): the journal key's tail, 32 hex
+/// digits of the SHA-256 of their JSON. Keys recorded by earlier versions (16 digits of
+/// FNV-1a) do not match these, so a run journaled by one is readable but its steps run again.
 pub fn digest<T: Serialize + ?Sized>(inputs: &T) -> String {
     let json = serde_json::to_string(inputs).expect("step inputs serialise");
-    format!("{:016x}", checksum(json.as_bytes()))
+    hashes::content_digest(json.as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_checked_by_crc32_or_by_an_earlier_version_s_fnv_are_read_and_altered_ones_are_not() {
+        let json = r#"{"key":"score-a","value":0.5}"#;
+        let crc = format!("{:08x} {json}", checksum(json.as_bytes()));
+        let fnv = format!("{:016x} {json}", hashes::legacy_fnv1a(json.as_bytes()));
+        for line in [&crc, &fnv] {
+            let entry = parse_line(line).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(entry.key, "score-a");
+            assert!(parse_line(&line.replace("0.5", "0.6")).is_none(), "{line}");
+        }
+        // A check of another length is no check.
+        assert!(parse_line(&format!("{:04x} {json}", 7)).is_none());
+        assert_eq!(digest(&("supernet", 1)).len(), 32);
+    }
 
     #[test]
     fn replays_whole_lines_and_drops_a_torn_one() {

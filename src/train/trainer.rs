@@ -335,16 +335,17 @@ impl<B: AutodiffBackend> Trainer<B> {
     }
 
     fn check_data(&mut self, train: &Split) -> Result<()> {
-        let fingerprint = train.fingerprint();
         match &self.data_fingerprint {
-            Some(expected) if *expected != fingerprint => Err(Error::InvalidValue {
+            Some(expected) if !train.has_fingerprint(expected) => Err(Error::InvalidValue {
                 key: "data".into(),
                 message: format!(
-                    "the run was trained on other data (fingerprint {expected}, now {fingerprint}); resume it with the same data set and search split"
+                    "the run was trained on other data (fingerprint {expected}, now {}); resume it with the same data set and search split",
+                    train.fingerprint()
                 ),
             }),
-            _ => {
-                self.data_fingerprint = Some(fingerprint);
+            Some(_) => Ok(()),
+            None => {
+                self.data_fingerprint = Some(train.fingerprint());
                 Ok(())
             }
         }
