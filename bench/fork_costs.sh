@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures what dropping a patched dependency costs: several builds of glit (and settings of
 # each), run in turn, round after round, on the same two benchmarks, so every build meets the
-# same load. Each entry is LABEL=BINARY, optionally with environment settings after a comma:
+# same load; each round starts with the next build. Each entry is LABEL=BINARY, optionally
+# with environment settings after a comma:
 #
 #   bench/fork_costs.sh OUT.csv ROUNDS LABEL=BINARY[,VAR=VALUE...] ...
 #
@@ -18,8 +19,12 @@ rounds=$2
 shift 2
 echo "build,benchmark,round,figure,images_per_s,seconds" > "$out"
 benchmarks=("micro|micro --steps 10" "paper-tiny-stack|paper-tiny --image-size 32 --patch 4 --steps 4")
+entries=("$@")
 for round in $(seq 1 "$rounds"); do
-  for entry in "$@"; do
+  # Each round starts one build later, so no build always runs first (or last) while the
+  # machine's speed drifts within a round.
+  for offset in $(seq 0 $(( ${#entries[@]} - 1 ))); do
+    entry=${entries[$(( (round - 1 + offset) % ${#entries[@]} ))]}
     label=${entry%%=*}
     rest=${entry#*=}
     IFS=, read -r -a parts <<< "$rest"
