@@ -52,17 +52,30 @@ static SPINNERS: AtomicUsize = AtomicUsize::new(0);
 /// [`epoch`].
 static LAST_WORK_NANOS: AtomicU64 = AtomicU64::new(0);
 
-/// How long idle threads keep looking for work: [`SPIN_VARIABLE`] microseconds, or 50 ms when
-/// it is unset. A value that is not a whole number also gives 50 ms here; glit's command line
-/// refuses it first, naming the variable (`cli::pool::check_spin_setting`).
+/// How long idle threads keep looking for work: [`spin_setting`], or 50 ms when the setting
+/// cannot be read (glit's command line refuses such a value first, naming the variable).
 pub fn spin_time() -> Duration {
     static SPIN: OnceLock<Duration> = OnceLock::new();
-    *SPIN.get_or_init(|| {
-        std::env::var(SPIN_VARIABLE)
-            .ok()
-            .and_then(|value| value.trim().parse::<u64>().ok())
-            .map_or(DEFAULT_SPIN, Duration::from_micros)
-    })
+    *SPIN.get_or_init(|| spin_setting().unwrap_or(DEFAULT_SPIN))
+}
+
+/// The spin time [`SPIN_VARIABLE`] asks for (50 ms when it is unset), or an error naming the
+/// variable when its value is not a whole number of microseconds.
+pub fn spin_setting() -> crate::error::Result<Duration> {
+    let Some(value) = std::env::var_os(SPIN_VARIABLE) else {
+        return Ok(DEFAULT_SPIN);
+    };
+    let value = value.to_string_lossy();
+    match value.trim().parse::<u64>() {
+        Ok(micros) => Ok(Duration::from_micros(micros)),
+        Err(_) => Err(crate::error::Error::InvalidValue {
+            key: SPIN_VARIABLE.into(),
+            message: format!(
+                "`{value}` is not a whole number of microseconds (50000, the default, keeps \
+                 idle threads looking for work for 50 ms; 0 lets them sleep at once)"
+            ),
+        }),
+    }
 }
 
 /// Marks the calling thread as one that drives computations: spinners never run on it.

@@ -8,26 +8,11 @@
 //! runs one piece itself and wakes one other thread. The micro preset's training step went
 //! from about 285 to 365 images/s with the same numbers (BENCHMARKS.md, round 4).
 
-use crate::pool_spin::SPIN_VARIABLE;
-
-/// Checks [`SPIN_VARIABLE`] before any work starts: the spinners (`crate::pool_spin`) would
+/// Checks `GLIT_POOL_SPIN_US` before any work starts: the spinners (`crate::pool_spin`) would
 /// ignore a value they cannot read and wait their default 50 ms, which a user who set it would
 /// not expect.
 pub fn check_spin_setting() -> crate::error::Result<()> {
-    let Some(value) = std::env::var_os(SPIN_VARIABLE) else {
-        return Ok(());
-    };
-    let value = value.to_string_lossy();
-    if value.trim().parse::<u64>().is_ok() {
-        return Ok(());
-    }
-    Err(crate::error::Error::InvalidValue {
-        key: SPIN_VARIABLE.into(),
-        message: format!(
-            "`{value}` is not a whole number of microseconds (50000, the default, keeps idle \
-             threads looking for work for 50 ms; 0 lets them sleep at once)"
-        ),
-    })
+    crate::pool_spin::spin_setting().map(|_| ())
 }
 
 /// Stack of each pool thread: Rhai scripts and the search run on one, so it gets more than
