@@ -6,12 +6,9 @@
 #   vendor/regenerate.sh --check    fail, naming the files, if vendor/ differs from that rebuild
 #   vendor/regenerate.sh --diff     rewrite every patch from the edited vendor/<crate>
 #
-# The releases come through cargo (so the registry's checksums are checked): a throwaway
-# package depending on each exact version is resolved with `cargo metadata`, which names the
-# unpacked sources. The registry's own bookkeeping files (.cargo-ok, .cargo_vcs_info.json,
-# Cargo.toml.orig, Cargo.lock: a path dependency's lock file is ignored) are left out. Patches
-# keep the original line endings (some Rhai files are CRLF); .gitattributes keeps git from
-# touching them.
+# The releases come through cargo (vendor/originals.sh, which leaves the registry's bookkeeping
+# files out). Patches keep the original line endings (some Rhai files are CRLF);
+# .gitattributes keeps git from touching them.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -33,41 +30,9 @@ for file in "$patches"/*.patch; do
     crates+=("${base%-*} ${base##*-}")
 done
 
-# Where cargo unpacked each original release.
-mkdir -p "$work/fetch/src"
-{
-    printf '[package]\nname = "glit-vendor-originals"\nversion = "0.0.0"\nedition = "2021"\n'
-    printf '[workspace]\n[dependencies]\n'
-    for entry in "${crates[@]}"; do
-        read -r name version <<<"$entry"
-        printf '%s = { version = "=%s", default-features = false }\n' "$name" "$version"
-    done
-} >"$work/fetch/Cargo.toml"
-: >"$work/fetch/src/lib.rs"
-cargo metadata --quiet --format-version 1 --manifest-path "$work/fetch/Cargo.toml" \
-    >"$work/metadata.json"
-
-original_of() { # name version -> directory of the unpacked release
-    python3 - "$work/metadata.json" "$1" "$2" <<'EOF'
-import json, os, sys
-meta, name, version = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
-for package in meta["packages"]:
-    if package["name"] == name and package["version"] == version:
-        print(os.path.dirname(package["manifest_path"]))
-        break
-else:
-    sys.exit(f"cargo did not resolve {name} {version}")
-EOF
-}
-
-# A clean copy of the original release of `name` into $2.
-copy_original() {
-    local source
-    source="$(original_of "$1" "$2")"
-    mkdir -p "$3"
-    cp -R "$source/." "$3/"
-    rm -f "$3/.cargo-ok" "$3/.cargo_vcs_info.json" "$3/Cargo.toml.orig" "$3/Cargo.lock"
-}
+# shellcheck source=vendor/originals.sh
+. "$here/originals.sh"
+resolve_originals "$work" "${crates[@]}"
 
 status=0
 for entry in "${crates[@]}"; do
