@@ -49,6 +49,9 @@ esac
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 target="${UPSTREAM_CHECK_TARGET:-$work/target}"
+# cargo's output of each test run is kept here (ignored by git).
+logs="$here/work/logs"
+mkdir -p "$logs"
 
 header() { # file field -> the field's value ("" when absent)
     sed -n '/^diff /q;p' "$1" | sed -n "s/^$2: *//p" | tail -1
@@ -141,36 +144,40 @@ for name in "${names[@]}"; do
         echo "wrote $name.patch ($(grep -c '^[-+][^-+]' "$file") changed lines)"
         ;;
     test)
+        # One tree: the test alone first, then the rest of the patch, so cargo rebuilds only
+        # the changed crate (and never runs a binary built from other sources).
         tree="$work/$name"
-        unpack "$file" "$tree/without"
-        cp -R "$tree/without" "$tree/with"
-        includes=()
-        for path in $(header "$file" Test-files); do includes+=(--include="$path"); done
+        unpack "$file" "$tree"
+        includes=() excludes=()
+        for path in $(header "$file" Test-files); do
+            includes+=(--include="$path")
+            excludes+=(--exclude="$path")
+        done
         [ "${#includes[@]}" -gt 0 ] || { echo "$name.patch: no Test-files" >&2; status=1; continue; }
-        apply "$file" "$tree/without" "${includes[@]}"
-        apply "$file" "$tree/with"
+        apply "$file" "$tree" "${includes[@]}"
         flag="$(header "$file" Fails-without-fix-on)"
-        if run_test "$file" "$tree/without" "$tree/without.log"; then
+        if run_test "$file" "$tree" "$logs/$name.without.log"; then
             if [ -n "$flag" ] && ! grep -qw "$flag" /proc/cpuinfo; then
                 echo "$name: without the fix the test passes here, as it must on a CPU without $flag"
             else
-                echo "$name: FAILED: the test passes without the fix (cargo's output: $tree/without.log)" >&2
-                tail -20 "$tree/without.log" >&2
+                echo "$name: FAILED: the test passes without the fix (cargo's output: $logs/$name.without.log)" >&2
+                tail -20 "$logs/$name.without.log" >&2
                 status=1
             fi
-        elif grep -q '^test result: FAILED' "$tree/without.log"; then
+        elif grep -q '^test result: FAILED' "$logs/$name.without.log"; then
             echo "$name: without the fix the test fails, as it should:"
-            grep -E '^---- |panicked at|^  left|^ right|assertion' "$tree/without.log" | head -6 | sed 's/^/    /'
+            grep -E '^---- |panicked at|^  left|^ right|^assertion' "$logs/$name.without.log" | head -6 | sed 's/^/    /'
         else
             echo "$name: FAILED: the test does not build without the fix:" >&2
-            grep -E '^error' -A6 "$tree/without.log" | head -30 >&2
+            grep -E '^error' -A6 "$logs/$name.without.log" | head -30 >&2
             status=1
         fi
-        if run_test "$file" "$tree/with" "$tree/with.log"; then
-            echo "$name: with the fix the test passes: $(grep '^test result' "$tree/with.log" | grep -v ' 0 passed' | head -1)"
+        apply "$file" "$tree" "${excludes[@]}"
+        if run_test "$file" "$tree" "$logs/$name.with.log"; then
+            echo "$name: with the fix the test passes: $(grep '^test result' "$logs/$name.with.log" | grep -v ' 0 passed' | head -1)"
         else
             echo "$name: FAILED: the test fails with the fix:" >&2
-            tail -30 "$tree/with.log" >&2
+            grep -E '^---- |panicked at|^  left|^ right|^error' -A3 "$logs/$name.with.log" | head -30 >&2
             status=1
         fi
         ;;
