@@ -31,6 +31,7 @@ pub mod data;
 pub mod devices;
 pub mod error;
 pub mod hashes;
+pub mod import;
 pub mod kill_point;
 pub mod model;
 pub mod patched;

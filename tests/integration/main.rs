@@ -17,6 +17,7 @@ mod experiments;
 mod faults;
 mod fixtures;
 mod fuzz;
+mod import;
 mod model;
 mod option_errors;
 mod pareto;
