@@ -91,6 +91,15 @@ impl Error {
         }
     }
 
+    /// Data from `origin` (a file, usually given as `path.display()`) that is not what it
+    /// should be.
+    pub fn invalid_data(origin: impl ToString, message: impl Into<String>) -> Self {
+        Error::InvalidData {
+            origin: origin.to_string(),
+            message: message.into(),
+        }
+    }
+
     /// A JSON error from `origin`, keeping serde's line and column.
     pub fn json(origin: impl Into<String>, error: &serde_json::Error) -> Self {
         Error::Json {

@@ -20,8 +20,6 @@
 //! output channels and its gate the second. PyTorch's linear and 1×1 convolution weights are
 //! `[out, in]`; glit's are `[in, out]`.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::error::{Error, Result};
 use crate::model::{HostTensor, NamedTensors};
 use crate::space::{Arch, BlockArch, Skeleton};
@@ -36,11 +34,12 @@ pub enum Layout {
 }
 
 impl Layout {
-    /// The layout of a checkpoint's names, or `None` when it is neither.
-    pub fn detect(names: &BTreeSet<&str>) -> Option<Layout> {
-        if names.iter().any(|n| n.starts_with("blocks.0.0.")) {
+    /// The layout of a checkpoint's tensor names, or `None` when it is neither.
+    pub fn detect(tensors: &NamedTensors) -> Option<Layout> {
+        let has = |prefix: &str| tensors.keys().any(|n| n.starts_with(prefix));
+        if has("blocks.0.0.") {
             Some(Layout::Glit)
-        } else if names.iter().any(|n| n.starts_with("blocks.0.attn.")) {
+        } else if has("blocks.0.attn.") {
             Some(Layout::Deit)
         } else {
             None
@@ -56,66 +55,58 @@ impl Layout {
     }
 }
 
-/// The checkpoint's tensors, taken by name as the mapping asks for them: every name taken
-/// once, shapes checked, and what is left over reported.
+/// The checkpoint's tensors, taken by name as the mapping asks for them: each taken once,
+/// shapes checked, and what is left at the end reported.
 pub struct Source<'a> {
-    tensors: &'a BTreeMap<String, HostTensor>,
-    taken: BTreeSet<String>,
+    left: NamedTensors,
     origin: &'a str,
 }
 
 impl<'a> Source<'a> {
     /// Tensors read from `origin`.
-    pub fn new(tensors: &'a BTreeMap<String, HostTensor>, origin: &'a str) -> Self {
+    pub fn new(tensors: NamedTensors, origin: &'a str) -> Self {
         Source {
-            tensors,
-            taken: BTreeSet::new(),
+            left: tensors,
             origin,
         }
     }
 
     /// The tensor `name`, which the architecture needs with `shape`.
-    fn take(&mut self, name: &str, shape: &[usize]) -> Result<&'a HostTensor> {
-        let tensor = self.tensors.get(name).ok_or_else(|| Error::InvalidData {
-            origin: self.origin.to_string(),
-            message: format!("has no tensor `{name}`, which the architecture needs ({shape:?})"),
+    fn take(&mut self, name: &str, shape: &[usize]) -> Result<HostTensor> {
+        let tensor = self.left.remove(name).ok_or_else(|| {
+            Error::invalid_data(
+                self.origin,
+                format!("has no tensor `{name}`, which the architecture needs ({shape:?})"),
+            )
         })?;
         if tensor.shape != shape {
-            return Err(Error::InvalidData {
-                origin: self.origin.to_string(),
-                message: format!(
+            return Err(Error::invalid_data(
+                self.origin,
+                format!(
                     "tensor `{name}` has shape {:?}; the architecture needs {shape:?}",
                     tensor.shape
                 ),
-            });
+            ));
         }
-        self.taken.insert(name.to_string());
         Ok(tensor)
     }
 
-    /// An error naming the tensors nothing took (BatchNorm's `num_batches_tracked` aside,
-    /// which was never read).
+    /// An error naming the tensors nothing took.
     fn check_all_taken(&self) -> Result<()> {
-        let left: Vec<&str> = self
-            .tensors
-            .keys()
-            .filter(|name| !self.taken.contains(*name))
-            .map(String::as_str)
-            .collect();
-        if left.is_empty() {
+        if self.left.is_empty() {
             return Ok(());
         }
-        let shown: Vec<String> = left.iter().take(5).map(|n| format!("`{n}`")).collect();
-        Err(Error::InvalidData {
-            origin: self.origin.to_string(),
-            message: format!(
-                "{} tensor(s) the architecture has no place for: {}{} (a different \
+        let count = self.left.len();
+        let shown: Vec<String> = self.left.keys().take(5).map(|n| format!("`{n}`")).collect();
+        Err(Error::invalid_data(
+            self.origin,
+            format!(
+                "{count} tensor(s) the architecture has no place for: {}{} (a different \
                  architecture, or a model with parts glit does not have)",
-                left.len(),
                 shown.join(", "),
-                if left.len() > 5 { ", …" } else { "" }
+                if count > 5 { ", …" } else { "" }
             ),
-        })
+        ))
     }
 }
 
@@ -151,18 +142,15 @@ pub fn map(
         "patch_embed.proj.weight",
         &[d, s.channels, s.patch_size, s.patch_size],
     )?;
-    out.insert("patch_weight".into(), patch.clone());
+    out.insert("patch_weight".into(), patch);
     out.insert(
         "patch_bias".into(),
-        source.take("patch_embed.proj.bias", &[d])?.clone(),
+        source.take("patch_embed.proj.bias", &[d])?,
     );
-    out.insert(
-        "cls_token".into(),
-        source.take("cls_token", &[1, 1, d])?.clone(),
-    );
+    out.insert("cls_token".into(), source.take("cls_token", &[1, 1, d])?);
     out.insert(
         "positions".into(),
-        source.take("pos_embed", &[1, s.tokens(), d])?.clone(),
+        source.take("pos_embed", &[1, s.tokens(), d])?,
     );
     for (index, block) in arch.blocks.iter().enumerate() {
         map_block(source, layout, s, index, block, &mut out)?;
@@ -173,18 +161,15 @@ pub fn map(
         "head.weight".into(),
         host(vec![d, s.classes], transposed(&head.values, s.classes, d)),
     );
-    out.insert(
-        "head.bias".into(),
-        source.take("head.bias", &[s.classes])?.clone(),
-    );
+    out.insert("head.bias".into(), source.take("head.bias", &[s.classes])?);
     source.check_all_taken()?;
     Ok(out)
 }
 
 /// LayerNorm `weight`/`bias` as glit's `gamma`/`beta`.
 fn norm(source: &mut Source, from: &str, to: &str, d: usize, out: &mut NamedTensors) -> Result<()> {
-    let gamma = source.take(&format!("{from}.weight"), &[d])?.clone();
-    let beta = source.take(&format!("{from}.bias"), &[d])?.clone();
+    let gamma = source.take(&format!("{from}.weight"), &[d])?;
+    let beta = source.take(&format!("{from}.bias"), &[d])?;
     out.insert(format!("{to}.gamma"), gamma);
     out.insert(format!("{to}.beta"), beta);
     Ok(())
@@ -204,10 +189,7 @@ fn linear(
     };
     let weight = source.take(&format!("{from}.weight"), &shape)?;
     let bias = source.take(&format!("{from}.bias"), &[output])?;
-    Ok((
-        transposed(&weight.values, output, input),
-        bias.values.clone(),
-    ))
+    Ok((transposed(&weight.values, output, input), bias.values))
 }
 
 fn map_block(
@@ -261,10 +243,10 @@ fn map_block(
         let proj_w = source.take(&format!("{from}.attn.proj.weight"), &[channels, inner])?;
         out.insert(
             format!("{to}.globals.0.projection.weight"),
-            host(vec![channels, g, width], proj_w.values.clone()),
+            host(vec![channels, g, width], proj_w.values),
         );
         let proj_b = source.take(&format!("{from}.attn.proj.bias"), &[channels])?;
-        out.insert(format!("{to}.globals.0.projection.bias"), proj_b.clone());
+        out.insert(format!("{to}.globals.0.projection.bias"), proj_b);
     }
 
     if g < s.heads {
@@ -307,9 +289,9 @@ fn map_block(
         );
         let conv = format!("{net}.3.conv");
         let depthwise = source.take(&format!("{conv}.weight"), &[inner, 1, kernel])?;
-        out.insert(format!("{local}.depthwise.weight"), depthwise.clone());
+        out.insert(format!("{local}.depthwise.weight"), depthwise);
         let depthwise_b = source.take(&format!("{conv}.bias"), &[inner])?;
-        out.insert(format!("{local}.depthwise.bias"), depthwise_b.clone());
+        out.insert(format!("{local}.depthwise.bias"), depthwise_b);
         for (from_name, to_name) in [
             ("weight", "gamma"),
             ("bias", "beta"),
@@ -317,7 +299,7 @@ fn map_block(
             ("running_var", "running_var"),
         ] {
             let t = source.take(&format!("{net}.4.{from_name}"), &[inner])?;
-            out.insert(format!("{local}.batch_norm.{to_name}"), t.clone());
+            out.insert(format!("{local}.batch_norm.{to_name}"), t);
         }
         let (w, b) = linear(source, &format!("{net}.6"), [inner, channels], true)?;
         out.insert(

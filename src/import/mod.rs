@@ -5,7 +5,6 @@
 mod layout;
 mod read;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use burn::tensor::backend::Backend;
@@ -32,14 +31,14 @@ pub fn import_network<B: Backend>(
     space.check(arch)?;
     let origin = path.display().to_string();
     let tensors = read::tensors(path)?;
-    let names: BTreeSet<&str> = tensors.keys().map(String::as_str).collect();
-    let layout = Layout::detect(&names).ok_or_else(|| Error::InvalidData {
-        origin: origin.clone(),
-        message: "is neither in the official GLiT layout (`blocks.0.0.…`) nor in timm's DeiT \
-                  layout (`blocks.0.attn.…`)"
-            .into(),
+    let layout = Layout::detect(&tensors).ok_or_else(|| {
+        Error::invalid_data(
+            &origin,
+            "is neither in the official GLiT layout (`blocks.0.0.…`) nor in timm's DeiT layout \
+             (`blocks.0.attn.…`)",
+        )
     })?;
-    let mut source = layout::Source::new(&tensors, &origin);
+    let mut source = layout::Source::new(tensors, &origin);
     let state = layout::map(&mut source, layout, space.skeleton(), &arch.canonical())?;
     // Every weight is overwritten; the seed only shapes the network before that.
     let net = Supernet::standalone(space, arch, &mut SearchRng::seed_from_u64(0), device)?;

@@ -1,7 +1,6 @@
 //! The tensors of a PyTorch checkpoint (`.pth`/`.pt`, zip or legacy pickle, read by
 //! burn-store's reader, no pickle parser of glit's own) or of a `.safetensors` file, by name.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use burn::tensor::DType;
@@ -9,7 +8,7 @@ use burn_store::pytorch::PytorchReader;
 use burn_store::TensorSnapshot;
 
 use crate::error::{Error, Result};
-use crate::model::HostTensor;
+use crate::model::{HostTensor, NamedTensors};
 
 /// Every tensor of the file, as f32, by its name in the file. Integer tensors (BatchNorm's
 /// `num_batches_tracked`) are left out: nothing in a network needs them.
@@ -17,12 +16,9 @@ use crate::model::HostTensor;
 /// A `.pth` holding a dictionary with the weights under `model` (the released GLiT and DeiT
 /// checkpoints, beside `optimizer` and `epoch`) or `state_dict` is read from there; otherwise
 /// the top level must be the state dict itself.
-pub fn tensors(path: &Path) -> Result<BTreeMap<String, HostTensor>> {
+pub fn tensors(path: &Path) -> Result<NamedTensors> {
     if !path.is_file() {
-        return Err(Error::InvalidData {
-            origin: path.display().to_string(),
-            message: "no such file".into(),
-        });
+        return Err(Error::invalid_data(path.display(), "no such file"));
     }
     match path.extension().and_then(|e| e.to_str()) {
         Some("safetensors") => safetensors_file(path),
@@ -30,16 +26,13 @@ pub fn tensors(path: &Path) -> Result<BTreeMap<String, HostTensor>> {
     }
 }
 
-fn invalid(path: &Path, message: impl Into<String>) -> Error {
-    Error::InvalidData {
-        origin: path.display().to_string(),
-        message: message.into(),
-    }
-}
-
-fn pytorch_file(path: &Path) -> Result<BTreeMap<String, HostTensor>> {
-    let reader = PytorchReader::new(path)
-        .map_err(|e| invalid(path, format!("not a readable PyTorch checkpoint: {e}")))?;
+fn pytorch_file(path: &Path) -> Result<NamedTensors> {
+    let reader = PytorchReader::new(path).map_err(|e| {
+        Error::invalid_data(
+            path.display(),
+            format!("not a readable PyTorch checkpoint: {e}"),
+        )
+    })?;
     // Nested dictionaries come flattened: `model.blocks.0.0.norm1.weight`. The released
     // checkpoints also hold `model_ema.`, which is left aside.
     let names = reader.keys();
@@ -48,7 +41,7 @@ fn pytorch_file(path: &Path) -> Result<BTreeMap<String, HostTensor>> {
             .iter()
             .any(|name| name.starts_with(&format!("{key}.")))
     });
-    let mut out = BTreeMap::new();
+    let mut out = NamedTensors::new();
     for (name, snapshot) in reader.into_tensors() {
         let name = match wrapper {
             Some(key) => match name.strip_prefix(&format!("{key}.")) {
@@ -62,7 +55,10 @@ fn pytorch_file(path: &Path) -> Result<BTreeMap<String, HostTensor>> {
         }
     }
     if out.is_empty() {
-        return Err(invalid(path, "holds no float tensors"));
+        return Err(Error::invalid_data(
+            path.display(),
+            "holds no float tensors",
+        ));
     }
     Ok(out)
 }
@@ -80,46 +76,47 @@ fn host_tensor(snapshot: &TensorSnapshot, name: &str, path: &Path) -> Result<Opt
     }
     let data = snapshot
         .to_data()
-        .map_err(|e| invalid(path, format!("tensor `{name}`: {e}")))?;
+        .map_err(|e| Error::invalid_data(path.display(), format!("tensor `{name}`: {e}")))?;
     let values = data
         .convert::<f32>()
         .to_vec::<f32>()
-        .map_err(|e| invalid(path, format!("tensor `{name}`: {e:?}")))?;
+        .map_err(|e| Error::invalid_data(path.display(), format!("tensor `{name}`: {e:?}")))?;
     Ok(Some(HostTensor {
         shape: snapshot.shape.to_vec(),
         values,
     }))
 }
 
-fn safetensors_file(path: &Path) -> Result<BTreeMap<String, HostTensor>> {
+fn safetensors_file(path: &Path) -> Result<NamedTensors> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let file = safetensors::SafeTensors::deserialize(&bytes)
-        .map_err(|e| invalid(path, format!("not a readable safetensors file: {e}")))?;
-    let mut out = BTreeMap::new();
+    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| {
+        Error::invalid_data(
+            path.display(),
+            format!("not a readable safetensors file: {e}"),
+        )
+    })?;
+    let mut out = NamedTensors::new();
     for (name, view) in file.tensors() {
-        let values: Vec<f32> = match view.dtype() {
-            safetensors::Dtype::F32 => view
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect(),
-            safetensors::Dtype::F64 => view
-                .data()
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
-                .collect(),
+        let shape = view.shape().to_vec();
+        let tensor = match view.dtype() {
+            safetensors::Dtype::F32 => HostTensor::from_f32_le_bytes(shape, view.data()),
+            safetensors::Dtype::F64 => HostTensor {
+                shape,
+                values: view
+                    .data()
+                    .chunks_exact(8)
+                    .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
+                    .collect(),
+            },
             _ => continue,
         };
-        out.insert(
-            name.to_string(),
-            HostTensor {
-                shape: view.shape().to_vec(),
-                values,
-            },
-        );
+        out.insert(name.to_string(), tensor);
     }
     if out.is_empty() {
-        return Err(invalid(path, "holds no f32 or f64 tensors"));
+        return Err(Error::invalid_data(
+            path.display(),
+            "holds no f32 or f64 tensors",
+        ));
     }
     Ok(out)
 }

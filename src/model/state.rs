@@ -19,6 +19,17 @@ pub struct HostTensor {
     pub values: Vec<f32>,
 }
 
+impl HostTensor {
+    /// A tensor of `shape` from its values as little-endian f32 bytes (safetensors' layout).
+    pub fn from_f32_le_bytes(shape: Vec<usize>, bytes: &[u8]) -> Self {
+        let values = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        HostTensor { shape, values }
+    }
+}
+
 /// Tensors by name, sorted.
 pub type NamedTensors = BTreeMap<String, HostTensor>;
 

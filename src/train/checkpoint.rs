@@ -130,13 +130,8 @@ impl CheckpointFile {
                     format!("tensor `{name}` is {:?}, expected F32", view.dtype()),
                 ));
             }
-            let values = view
-                .data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
-            let shape = view.shape().to_vec();
-            tensors.insert(name.to_string(), HostTensor { shape, values });
+            let tensor = HostTensor::from_f32_le_bytes(view.shape().to_vec(), view.data());
+            tensors.insert(name.to_string(), tensor);
         }
         Ok(CheckpointFile { tensors, metadata })
     }

@@ -9,6 +9,7 @@ use burn::tensor::{Tensor, TensorData};
 use burn::{Dispatch, DispatchDevice};
 
 use glit::import::{import_network, Layout};
+use glit::model::HostTensor;
 use glit::space::{preset, Arch, Space};
 
 fn flex() -> DispatchDevice {
@@ -28,17 +29,12 @@ fn case_arch(case: &str) -> Arch {
     cases[case]["arch"].as_str().unwrap().parse().unwrap()
 }
 
-/// A tensor of a safetensors file, with its shape.
-fn stored(path: &Path, name: &str) -> (Vec<f32>, Vec<usize>) {
+/// A tensor of a safetensors file.
+fn stored(path: &Path, name: &str) -> HostTensor {
     let bytes = std::fs::read(path).unwrap();
     let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
     let view = file.tensor(name).unwrap();
-    let values = view
-        .data()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect();
-    (values, view.shape().to_vec())
+    HostTensor::from_f32_le_bytes(view.shape().to_vec(), view.data())
 }
 
 /// glit's logits for the case's inputs, and the official forward pass's.
@@ -46,12 +42,21 @@ fn logits_of(file: &str, case: &str, space: &Space) -> (Vec<f32>, Vec<f32>, Layo
     let arch = case_arch(case);
     let (net, layout) = import_network::<Dispatch>(&fixture(file), space, &arch, &flex()).unwrap();
     let expected = fixture(&format!("{case}.logits.safetensors"));
-    let (inputs, shape) = stored(&expected, "inputs");
-    let shape: [usize; 4] = shape.try_into().unwrap();
-    let images = Tensor::<Dispatch, 4>::from_data(TensorData::new(inputs, shape), &flex());
+    let inputs = stored(&expected, "inputs");
+    let shape: [usize; 4] = inputs.shape.try_into().unwrap();
+    let images = Tensor::<Dispatch, 4>::from_data(TensorData::new(inputs.values, shape), &flex());
     let logits = net.forward(images, &arch).unwrap();
     let ours = logits.into_data().to_vec::<f32>().unwrap();
-    (ours, stored(&expected, "logits").0, layout)
+    (ours, stored(&expected, "logits").values, layout)
+}
+
+/// The error importing `path` as `arch` of micro.
+fn import_error(path: &Path, arch: &Arch) -> String {
+    let space = preset("micro").unwrap();
+    match import_network::<Dispatch>(path, &space, arch, &flex()) {
+        Ok(_) => panic!("{} imported as {arch}", path.display()),
+        Err(err) => err.to_string(),
+    }
 }
 
 fn assert_close(ours: &[f32], official: &[f32], what: &str) {
@@ -65,24 +70,25 @@ fn assert_close(ours: &[f32], official: &[f32], what: &str) {
     }
 }
 
-#[test]
-fn official_glit_checkpoints_give_the_official_logits() {
+/// Both files of `case` (`.pth` and `.safetensors`) import in `layout` and give the official
+/// logits.
+fn assert_official_logits(case: &str, layout: Layout) {
     let space = preset("micro").unwrap();
-    for file in ["glit_micro.pth", "glit_micro.safetensors"] {
-        let (ours, official, layout) = logits_of(file, "glit_micro", &space);
-        assert_eq!(layout, Layout::Glit, "{file}");
-        assert_close(&ours, &official, file);
+    for file in [format!("{case}.pth"), format!("{case}.safetensors")] {
+        let (ours, official, found) = logits_of(&file, case, &space);
+        assert_eq!(found, layout, "{file}");
+        assert_close(&ours, &official, &file);
     }
 }
 
 #[test]
+fn official_glit_checkpoints_give_the_official_logits() {
+    assert_official_logits("glit_micro", Layout::Glit);
+}
+
+#[test]
 fn deit_checkpoints_give_the_official_logits() {
-    let space = preset("micro").unwrap();
-    for file in ["deit_micro.pth", "deit_micro.safetensors"] {
-        let (ours, official, layout) = logits_of(file, "deit_micro", &space);
-        assert_eq!(layout, Layout::Deit, "{file}");
-        assert_close(&ours, &official, file);
-    }
+    assert_official_logits("deit_micro", Layout::Deit);
 }
 
 #[test]
@@ -104,10 +110,7 @@ fn another_architecture_is_an_error_naming_the_tensor() {
     let space = preset("micro").unwrap();
     let mut arch = case_arch("glit_micro");
     arch.blocks[1].kernel = Some(15); // the checkpoint's block 1 has kernel 23
-    let err = import_network::<Dispatch>(&fixture("glit_micro.pth"), &space, &arch, &flex())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = import_error(&fixture("glit_micro.pth"), &arch);
     assert!(err.contains("glit_micro.pth"), "{err}");
     assert!(err.contains("blocks.1.0.attn.net.3.conv.weight"), "{err}");
     assert!(
@@ -117,16 +120,12 @@ fn another_architecture_is_an_error_naming_the_tensor() {
 
     // A GLiT checkpoint read as all-global: its conv modules have no place.
     let baseline = space.baseline().unwrap();
-    let err = import_network::<Dispatch>(&fixture("glit_micro.pth"), &space, &baseline, &flex())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = import_error(&fixture("glit_micro.pth"), &baseline);
     assert!(err.contains("blocks.0.0.attn.qkv.weight"), "{err}");
 }
 
 #[test]
 fn damaged_and_foreign_files_are_errors_naming_them() {
-    let space = preset("micro").unwrap();
     let arch = case_arch("glit_micro");
     let dir = std::env::temp_dir().join(format!("glit-import-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -135,10 +134,7 @@ fn damaged_and_foreign_files_are_errors_naming_them() {
     let bytes = std::fs::read(fixture("glit_micro.pth")).unwrap();
     let truncated = dir.join("truncated.pth");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    let err = import_network::<Dispatch>(&truncated, &space, &arch, &flex())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = import_error(&truncated, &arch);
     assert!(err.contains("truncated.pth"), "{err}");
 
     // A tensor the network has no place for.
@@ -159,20 +155,14 @@ fn damaged_and_foreign_files_are_errors_naming_them() {
     ));
     let foreign = dir.join("foreign.safetensors");
     std::fs::write(&foreign, safetensors::serialize(views, None).unwrap()).unwrap();
-    let err = import_network::<Dispatch>(&foreign, &space, &arch, &flex())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = import_error(&foreign, &arch);
     assert!(
         err.contains("foreign.safetensors") && err.contains("`dist_token`"),
         "{err}"
     );
 
     let missing = dir.join("missing.pth");
-    let err = import_network::<Dispatch>(&missing, &space, &arch, &flex())
-        .err()
-        .unwrap()
-        .to_string();
+    let err = import_error(&missing, &arch);
     assert!(
         err.contains("missing.pth") && err.contains("no such file"),
         "{err}"
