@@ -4,6 +4,7 @@
 #
 #   resolve_originals WORK "name version" ...   resolve the releases (once per script)
 #   copy_original NAME VERSION DEST             a clean copy of one release into DEST
+#   diff_trees DIR                              the patch from DIR/a to DIR/b, on stdout
 #
 # A throwaway package depending on each exact version is resolved with `cargo metadata`, which
 # unpacks the sources and names their folders. The registry's bookkeeping files (.cargo-ok,
@@ -47,4 +48,13 @@ copy_original() { # name version dest
     mkdir -p "$3"
     cp -R "$source/." "$3/"
     rm -f "$3/.cargo-ok" "$3/.cargo_vcs_info.json" "$3/Cargo.toml.orig" "$3/Cargo.lock"
+}
+
+diff_trees() { # dir -> the unified diff from dir/a to dir/b, without file times
+    local status=0
+    # diff exits 1 when the trees differ, which is the point of a patch.
+    (cd "$1" && diff -ruN a b) >"$1.diff" || status=$?
+    [ "$status" -le 1 ] || return "$status"
+    # Without the file times, so a patch changes only when the change does.
+    sed -E 's/^(---|\+\+\+) ([^\t]*)\t.*$/\1 \2/' "$1.diff"
 }

@@ -42,10 +42,7 @@ for entry in "${crates[@]}"; do
     copy_original "$name" "$version" "$work/$name/a"
     if [ "$mode" = "--diff" ]; then
         cp -R "$here/$name" "$work/$name/b"
-        # diff exits 1 when the trees differ, which is the point of a patch.
-        (cd "$work/$name" && diff -ruN a b >"$work/$name.patch") || [ $? -eq 1 ]
-        # Without the file times, so a patch changes only when the change does.
-        sed -E 's/^(---|\+\+\+) ([^\t]*)\t.*$/\1 \2/' "$work/$name.patch" >"$patch_file"
+        diff_trees "$work/$name" >"$patch_file"
         echo "wrote vendor/patches/$name-$version.patch ($(grep -c '^[-+][^-+]' "$patch_file") changed lines)"
         continue
     fi

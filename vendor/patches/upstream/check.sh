@@ -98,9 +98,14 @@ apply() { # patch_file dest [git apply options...]
     fi
 }
 
+# The failing tests of a cargo log and their assertions, at most $2 lines.
+failures() { # log lines
+    grep -E '^---- |panicked at|^  left|^ right|^assertion' "$1" | head -"$2"
+}
+
 # Run the patch's test in the tree $2; prints cargo's output to $3.
 run_test() { # patch_file tree log
-    local file="$1" tree="$2" log="$3" test crate entry name
+    local file="$1" tree="$2" log="$3" test crate name
     test="$(header "$file" Test)"
     read -r crate _ <<<"$test"
     sed -i 's/^autotests = false$/autotests = true/' "$tree/$crate/Cargo.toml"
@@ -142,9 +147,7 @@ for name in "${names[@]}"; do
     diff)
         [ -d "$here/work/$name/b" ] || { echo "no work/$name/b (check.sh --edit $name first)" >&2; exit 2; }
         sed -n '/^diff /q;p' "$file" >"$work/header"
-        # diff exits 1 when the trees differ, which is the point of a patch.
-        (cd "$here/work/$name" && diff -ruN a b >"$work/body") || [ $? -eq 1 ]
-        sed -E 's/^(---|\+\+\+) ([^\t]*)\t.*$/\1 \2/' "$work/body" | cat "$work/header" - >"$file"
+        diff_trees "$here/work/$name" | cat "$work/header" - >"$file"
         echo "wrote $name.patch ($(grep -c '^[-+][^-+]' "$file") changed lines)"
         ;;
     test)
@@ -177,11 +180,11 @@ for name in "${names[@]}"; do
             status=1
         elif [ "$kind" = speed ]; then
             echo "$name: FAILED: the test fails on the releases, so it does not show what the change keeps:" >&2
-            grep -E '^---- |panicked at|^  left|^ right|^assertion' "$logs/$name.without.log" | head -12 >&2
+            failures "$logs/$name.without.log" 12 >&2
             status=1
         else
             echo "$name: without the fix the test fails, as it should:"
-            grep -E '^---- |panicked at|^  left|^ right|^assertion' "$logs/$name.without.log" | head -6 | sed 's/^/    /'
+            failures "$logs/$name.without.log" 6 | sed 's/^/    /'
         fi
         apply "$file" "$tree" "${excludes[@]}"
         if run_test "$file" "$tree" "$logs/$name.with.log"; then
