@@ -34,37 +34,63 @@ pub enum Crop {
 /// The image at `path` as `3 · size · size` channel-planar RGB bytes. A file that does not
 /// decode is an error naming it.
 pub fn decode_square(path: &Path, size: usize, crop: Crop) -> Result<Vec<u8>> {
-    let failed = |message: String| Error::InvalidData {
-        origin: path.display().to_string(),
-        message,
-    };
-    let image =
-        image::open(path).map_err(|e| failed(format!("not a readable PNG or JPEG image: {e}")))?;
-    let rgb = image.into_rgb8();
+    let rgb = open_rgb(path)?;
     let (width, height) = rgb.dimensions();
     let (cut, flip) = match crop {
-        Crop::Centre => (centre_box(width, height, size), false),
+        Crop::Centre => (centre_box(width, height, size, EVAL_CROP_FRACTION), false),
         Crop::Random { seed, crop, flip } => {
             let mut rng = crate::rng::seeded(seed);
             let cut = if crop {
                 let (x, y, w, h) = random_resized_box(width, height, &mut rng);
                 (x as f64, y as f64, w as f64, h as f64)
             } else {
-                centre_box(width, height, size)
+                centre_box(width, height, size, EVAL_CROP_FRACTION)
             };
             (cut, flip && rng.random_bool(0.5))
         }
     };
-    let square =
-        resize_box(rgb, cut, size).map_err(|e| failed(format!("could not resize: {e}")))?;
+    cut_square(rgb, cut, size, flip, path)
+}
+
+/// The image at `path` as `3 · size · size` channel-planar RGB bytes: resized (bicubic) so
+/// its shorter side is `size / crop_fraction`, then the centre `size × size` (1.0: the
+/// shorter side becomes `size`). A file that does not decode is an error naming it.
+pub fn decode_centre(path: &Path, size: usize, crop_fraction: f64) -> Result<Vec<u8>> {
+    let rgb = open_rgb(path)?;
+    let (width, height) = rgb.dimensions();
+    let cut = centre_box(width, height, size, crop_fraction);
+    cut_square(rgb, cut, size, false, path)
+}
+
+/// The image at `path` in 8-bit RGB, whatever its own colour type.
+fn open_rgb(path: &Path) -> Result<image::RgbImage> {
+    let image = image::open(path).map_err(|e| {
+        Error::invalid_data(
+            path.display(),
+            format!("not a readable PNG or JPEG image: {e}"),
+        )
+    })?;
+    Ok(image.into_rgb8())
+}
+
+/// The box `cut` of `rgb` resized to `size × size`, channel-planar, mirrored when `flip`.
+fn cut_square(
+    rgb: image::RgbImage,
+    cut: (f64, f64, f64, f64),
+    size: usize,
+    flip: bool,
+    path: &Path,
+) -> Result<Vec<u8>> {
+    let square = resize_box(rgb, cut, size)
+        .map_err(|e| Error::invalid_data(path.display(), format!("could not resize: {e}")))?;
     Ok(planar(&square, size, flip))
 }
 
 /// The part of a `width × height` image that evaluation keeps: the centre `size × size` of
-/// the image resized so its shorter side is `size / 0.875`, as a box in the image's own
-/// pixels (resizing that box to `size` is resizing the image, then cropping).
-fn centre_box(width: u32, height: u32, size: usize) -> (f64, f64, f64, f64) {
-    let short = (size as f64 / EVAL_CROP_FRACTION).round().max(size as f64);
+/// the image resized so its shorter side is `size / crop_fraction`, as a box in the image's
+/// own pixels (resizing that box to `size` is resizing the image, then cropping).
+fn centre_box(width: u32, height: u32, size: usize, crop_fraction: f64) -> (f64, f64, f64, f64) {
+    let short = (size as f64 / crop_fraction).round().max(size as f64);
     let side = size as f64 * width.min(height) as f64 / short;
     (
         (width as f64 - side) / 2.0,

@@ -13,6 +13,7 @@ mod file_list;
 pub mod folder;
 pub mod folder_fixture;
 pub mod idx;
+mod input;
 mod loader;
 mod prefetch;
 mod split;
@@ -26,6 +27,7 @@ pub use bundle::{DataBundle, DataRequest};
 pub use bundled::BUNDLED;
 pub use decode_pool::decode_threads;
 pub use file_list::{FileImages, FileList};
+pub use input::{Input, IMAGENET_MEAN, IMAGENET_STD};
 pub use loader::{batch_order, Augment, Batch, Loader, Normalization};
 pub use prefetch::{mix, prefetch_depth, Batches, HostBatch, StreamAugment};
 pub use split::{Images, Split};
@@ -83,6 +85,15 @@ pub const FASHION_MNIST_CLASSES: [&str; 10] = [
     "Bag",
     "Ankle boot",
 ];
+
+/// ImageNet-1k's 1000 class names in the order of its classifiers' outputs
+/// (`data/imagenet-classes/`, from torchvision).
+pub fn imagenet_classes() -> Vec<String> {
+    include_str!("../../data/imagenet-classes/classes.txt")
+        .lines()
+        .map(String::from)
+        .collect()
+}
 
 /// Opens a data set by name (`fashion-mnist-mini`, bundled in the binary; `synthetic`,
 /// generated) or by folder: the four IDX files of MNIST or Fashion-MNIST (gzip or not), the
