@@ -36,6 +36,7 @@ pub mod kill_point;
 pub mod model;
 pub mod patched;
 pub mod pool_spin;
+pub mod predict;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod rng;

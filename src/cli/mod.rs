@@ -4,6 +4,7 @@
 //! through the binary.
 
 mod bench;
+pub mod network;
 mod pool;
 pub mod run;
 mod scale;
@@ -40,6 +41,13 @@ pub struct Cli {
 pub enum Command {
     /// Run a Rhai search script in a run directory (or continue one with --resume).
     Run(run::RunArgs),
+    /// Read released weights (the official GLiT layout or timm's DeiT, `.pth` or
+    /// `.safetensors`) into a glit network file for `glit predict`, `glit score` and
+    /// `glit train --init`.
+    Import(network::ImportArgs),
+    /// The most probable classes of a network (a network file or a standalone run directory)
+    /// for picture files or folders of them.
+    Predict(network::PredictArgs),
     /// Parse a script and every module it imports, and report errors with positions; run
     /// nothing.
     Check {
@@ -100,6 +108,10 @@ pub enum Command {
         /// compact form or a JSON file) instead of the supernet.
         #[arg(long)]
         arch: Option<String>,
+        /// Start from the weights of this network file (`glit import` writes one) and
+        /// fine-tune it standalone; its architecture unless --arch names the same one.
+        #[arg(long, value_name = "NETWORK_FILE")]
+        init: Option<std::path::PathBuf>,
         /// Supernet sampling: `uniform` or `flops-bins:N` (SPOS).
         #[arg(long, default_value = "uniform")]
         sampler: String,
@@ -212,10 +224,14 @@ pub enum Command {
         device: String,
     },
     /// Score architectures with a trained supernet: BatchNorm recalibration on training
-    /// batches, then accuracy on the run's search split.
+    /// batches, then accuracy on the run's search split. Given a network file instead, its
+    /// accuracy on the test split of --data.
     Score {
-        /// A supernet run directory written by `glit train`.
+        /// A supernet run directory written by `glit train`, or a network file.
         run: std::path::PathBuf,
+        /// The data a network file is scored on (its test split), as `glit train --data`.
+        #[arg(long)]
+        data: Option<String>,
         /// Architectures to score (names, compact forms or JSON files).
         #[arg(long = "arch")]
         archs: Vec<String>,
@@ -249,6 +265,8 @@ pub fn run(cli: Cli) -> Result<String> {
 fn dispatch(command: Command) -> Result<String> {
     match command {
         Command::Run(args) => run::run(args),
+        Command::Import(args) => network::import(&args),
+        Command::Predict(args) => network::predict(&args),
         Command::Check { script } => run::check(&script),
         Command::Api { definitions } => run::api(definitions.as_deref()),
         Command::Space { preset, json } => {
@@ -292,6 +310,7 @@ fn dispatch(command: Command) -> Result<String> {
             data,
             preset,
             arch,
+            init,
             sampler,
             search_split,
             seed,
@@ -306,9 +325,14 @@ fn dispatch(command: Command) -> Result<String> {
             let run = if resume {
                 train::load_run(&out)?
             } else {
-                let dataset = crate::data::open(&data)?;
-                let space = train::space_for(&preset, &dataset)?;
-                let arch = arch.map(|text| open_arch_in(&text, &space)).transpose()?;
+                let arch = match &init {
+                    Some(file) => Some(init_arch(file, arch.as_deref())?),
+                    None => {
+                        let dataset = crate::data::open(&data)?;
+                        let space = train::space_for(&preset, &dataset)?;
+                        arch.map(|text| open_arch_in(&text, &space)).transpose()?
+                    }
+                };
                 train::TrainRun {
                     data,
                     preset,
@@ -317,6 +341,7 @@ fn dispatch(command: Command) -> Result<String> {
                     sampler,
                     seed,
                     config: train::recipe(config.as_deref(), &sets)?,
+                    init,
                 }
             };
             train::train(&run, &out, resume, quiet, &devices)
@@ -357,6 +382,7 @@ fn dispatch(command: Command) -> Result<String> {
         Command::Evaluate { run, arch, device } => scale::evaluate(&run, &arch, &device),
         Command::Score {
             run,
+            data,
             archs,
             random,
             seed,
@@ -364,10 +390,40 @@ fn dispatch(command: Command) -> Result<String> {
             device,
         } => {
             let devices = crate::devices::list(&device)?;
+            if run.is_file() {
+                let data = data.ok_or_else(|| Error::InvalidValue {
+                    key: "--data".into(),
+                    message: format!(
+                        "{} is a network file; name the data to score it on with --data",
+                        run.display()
+                    ),
+                })?;
+                let scored = train::score_network(&run, &data, &devices[0])?;
+                return Ok(tables::score_table(&[scored], json));
+            }
             let scored = train::score(&run, &archs, random, seed, &devices)?;
             Ok(tables::score_table(&scored, json))
         }
     }
+}
+
+/// The architecture `glit train --init FILE [--arch TEXT]` trains: the file's, or `text`
+/// read in the file's space.
+fn init_arch(file: &Path, text: Option<&str>) -> Result<Arch> {
+    let network =
+        crate::train::NetworkFile::<burn::Dispatch>::read(file, &crate::devices::named("cpu")?)?;
+    let Some(text) = text else {
+        return Ok(network.arch);
+    };
+    open_arch_in(text, network.net.space()).map_err(|e| {
+        Error::invalid_data(
+            file.display(),
+            format!(
+                "holds {}, and --arch {text} is not that architecture ({e})",
+                network.arch
+            ),
+        )
+    })
 }
 
 /// An architecture in canonical form, its space, and its cost in every convention.

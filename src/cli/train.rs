@@ -8,7 +8,7 @@ use burn::{Dispatch, DispatchDevice};
 use serde::{Deserialize, Serialize};
 
 use super::open_arch_in;
-use crate::data::{self, Dataset, Loader, Split};
+use crate::data::{self, Dataset, Input, Loader, Split};
 use crate::error::{Error, Result};
 use crate::model::{SharingPlan, Supernet};
 use crate::rng;
@@ -16,8 +16,8 @@ use crate::space::cost::Convention;
 use crate::space::presets;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, learning_check, CheckpointFile, FlopsBins, Outputs, Sampler, ScoreConfig, TrainConfig,
-    TrainData, Trainer, Uniform,
+    self, learning_check, CheckpointFile, FlopsBins, NetworkFile, Outputs, Sampler, ScoreConfig,
+    TrainConfig, TrainData, Trainer, Uniform,
 };
 
 /// What `glit train` was asked to do, saved as `run.json` so `--resume` repeats it exactly.
@@ -38,6 +38,10 @@ pub struct TrainRun {
     pub seed: u64,
     /// The recipe, after `--config` and `--set`.
     pub config: TrainConfig,
+    /// A network file whose weights the standalone training starts from (fine-tuning);
+    /// `None`: fresh weights drawn with the seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<PathBuf>,
 }
 
 /// The files of a run directory.
@@ -117,7 +121,6 @@ pub fn train(
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let dataset = data::open(&run.data)?;
-    let space = space_for(&run.preset, &dataset)?;
     let loader = Loader::for_dataset(&dataset);
     // Supernet runs hold the search split out of training; `glit score` uses it.
     let (train_split, _search_split) = splits(run, &dataset)?;
@@ -132,13 +135,9 @@ pub fn train(
         warn(&warnings);
         trainer
     } else {
+        let net = initial_network(run, &dataset, &device)?;
         let text = serde_json::to_string_pretty(run).expect("a run serialises");
         crate::atomic_file::write(&run_file(dir), text.as_bytes())?;
-        let mut init = rng::seeded(run.seed);
-        let net = match &run.arch {
-            Some(arch) => Supernet::standalone(&space, arch, &mut init, &device)?,
-            None => Supernet::new(&space, &SharingPlan::default(), &mut init, &device),
-        };
         Trainer::new(net, run.config.clone(), run.seed, &device)?
     };
     let mut trainer = trainer.with_replicas(trainable);
@@ -183,6 +182,89 @@ pub fn train(
         checkpoint.display()
     ));
     Ok(out)
+}
+
+/// The network a new run starts from: the weights of `run.init`, or fresh ones drawn with
+/// the run's seed over the preset's space sized to `dataset`.
+fn initial_network(
+    run: &TrainRun,
+    dataset: &Dataset,
+    device: &DispatchDevice,
+) -> Result<Supernet<Dispatch>> {
+    let mut init = rng::seeded(run.seed);
+    match (&run.init, &run.arch) {
+        (Some(file), arch) => {
+            NetworkFile::read(file, device)?.starting_point(arch.as_ref(), dataset, file)
+        }
+        (None, Some(arch)) => {
+            Supernet::standalone(&space_for(&run.preset, dataset)?, arch, &mut init, device)
+        }
+        (None, None) => Ok(Supernet::new(
+            &space_for(&run.preset, dataset)?,
+            &SharingPlan::default(),
+            &mut init,
+            device,
+        )),
+    }
+}
+
+/// The network a standalone run directory (`glit train --arch`) trained, with its data
+/// set's picture preparation and class names.
+pub fn standalone_network(dir: &Path, device: &DispatchDevice) -> Result<NetworkFile<Dispatch>> {
+    let run = load_run(dir)?;
+    let Some(arch) = run.arch else {
+        return Err(Error::InvalidValue {
+            key: "NETWORK".into(),
+            message: format!(
+                "{} is a supernet run; give one network: a standalone run (`glit train --arch`) \
+                 or a network file (`glit import`)",
+                dir.display()
+            ),
+        });
+    };
+    let dataset = data::open(&run.data)?;
+    let autodiff = DispatchDevice::autodiff(device.clone());
+    let (trainer, warnings) = Trainer::<Dispatch>::resume(&checkpoint_file(dir), &autodiff)?;
+    warn(&warnings);
+    Ok(NetworkFile {
+        net: trainer.inference_net(),
+        arch,
+        input: Input::of_dataset(&dataset),
+        classes: dataset.class_names.clone(),
+        source: format!("trained by `glit train` in {}", dir.display()),
+    })
+}
+
+/// The test accuracy of the network file at `path` on `data`, prepared with the network's
+/// own normalisation (no BatchNorm recalibration: the network's statistics are its own).
+pub fn score_network(path: &Path, data: &str, device: &DispatchDevice) -> Result<Scored> {
+    let dataset = data::open(data)?;
+    let network = NetworkFile::<Dispatch>::read(path, device)?;
+    network.check_fits(&dataset, path)?;
+    let loader = Loader {
+        channels: dataset.channels,
+        image_size: dataset.image_size,
+        normalization: network.input.normalization.clone(),
+        mirror_invariant: dataset.mirror_invariant,
+    };
+    let score = train::accuracy(
+        &network.net,
+        &network.arch,
+        &loader,
+        &dataset.test,
+        128,
+        device,
+    )?;
+    let cost = network
+        .net
+        .space()
+        .cost(&network.arch, Convention::Official)?;
+    Ok(Scored {
+        score,
+        mflops: cost.mflops(),
+        params: cost.params(),
+        arch: network.arch,
+    })
 }
 
 fn sampler_for(run: &TrainRun, space: &Space) -> Result<Box<dyn Sampler>> {

@@ -28,9 +28,17 @@ pub fn tensors(path: &Path) -> Result<NamedTensors> {
 
 fn pytorch_file(path: &Path) -> Result<NamedTensors> {
     let reader = PytorchReader::new(path).map_err(|e| {
+        let e = e.to_string();
+        // The reader follows tensors and plain containers, not every pickled object.
+        let hint = if e.contains("ickle") {
+            " (a training checkpoint whose other entries the reader cannot follow imports once \
+             its weights are saved alone: `torch.save(torch.load(FILE)[\"model\"], \"weights.pth\")`)"
+        } else {
+            ""
+        };
         Error::invalid_data(
             path.display(),
-            format!("not a readable PyTorch checkpoint: {e}"),
+            format!("not a readable PyTorch checkpoint: {e}{hint}"),
         )
     })?;
     // Nested dictionaries come flattened: `model.blocks.0.0.norm1.weight`. The released
