@@ -8,7 +8,10 @@ use rhai::{Dynamic, Engine};
 use super::context::Shared;
 use super::limits::Limits;
 use super::stdlib::Resolver;
-use super::{data_api, rng_api, run_api, scoring, search_api, space_api, supernet_api, train_api};
+use super::{
+    data_api, network_api, rng_api, run_api, scoring, search_api, space_api, supernet_api,
+    train_api,
+};
 
 /// An engine for a script in `script_dir` (for imports beside it), running in `context`,
 /// within `limits`.
@@ -39,6 +42,7 @@ pub fn engine(context: &Shared, limits: &Limits, script_dir: Option<PathBuf>) ->
     engine.register_static_module("supernet", supernet_api::module(context).into());
     engine.register_static_module("train", train_api::module(context).into());
     engine.register_static_module("search", search_api::module(context).into());
+    engine.register_static_module("network", network_api::module(context).into());
     engine
 }
 

@@ -11,6 +11,7 @@ mod data_api;
 mod engine;
 mod errors;
 mod limits;
+mod network_api;
 mod pareto_api;
 mod registry;
 mod rng_api;

@@ -26,8 +26,8 @@ use crate::search::digest;
 use crate::space::cost::Convention;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, learning_check, CheckpointFile, EpochMetrics, FlopsBins, Outputs, Sampler, TrainConfig,
-    TrainData, Trainer,
+    self, learning_check, CheckpointFile, EpochMetrics, FlopsBins, NetworkFile, Outputs, Sampler,
+    TrainConfig, TrainData, Trainer,
 };
 
 /// The `train` module.
@@ -109,9 +109,16 @@ pub fn module(context: &Shared) -> Module {
     let ctx = context.clone();
     function(
         "retrain",
-        &["space: Space", "arch: Arch", "data: Data", "options: Map", "Map"],
+        &[
+            "space: Space",
+            "arch: Arch",
+            "data: Data",
+            "options: Map",
+            "Map",
+        ],
         "Trains `arch` from scratch (the same recipe as supernets; options: recipe keys, `seed`,\n\
-         `split` to measure on (\"test\", default, or \"search\"), `name`). Returns #{arch, accuracy (also as test_accuracy\n\
+         `split` to measure on (\"test\", default, or \"search\"), `name`, `from`: a network file\n\
+         of `arch` to fine-tune instead). Returns #{arch, accuracy (also as test_accuracy\n\
          or search_accuracy), split, mflops, params, epochs, seconds, history}.",
     )
     .set_into_module(
@@ -408,6 +415,7 @@ fn retrain(
     let seed = o.count("seed", 0)? as u64;
     let name = o.string("name", "")?;
     let eval = o.string("split", "test")?;
+    let from = o.string("from", "")?;
     let config = recipe(&mut o)?;
     o.finish()?;
     let bundle = data.bundle();
@@ -430,6 +438,15 @@ fn retrain(
         seed,
         &eval,
     ));
+    // A start from a network file keys on the file's contents; a fresh start keeps the key
+    // it always had.
+    let inputs = match from.as_str() {
+        "" => inputs,
+        file => {
+            let bytes = std::fs::read(file).map_err(|e| fail(Error::io(file, e)))?;
+            digest(&(inputs, crate::hashes::content_digest(&bytes)))
+        }
+    };
     let key = format!("retrain-{inputs}");
     let label = if name.is_empty() {
         format!("retrain-{}", &inputs[..8])
@@ -438,7 +455,14 @@ fn retrain(
     };
     let value = remember(ctx, &key, "retraining", || {
         let device = ctx.training_device();
-        let net = Supernet::standalone(space, &arch, &mut rng::seeded(seed), &device)?;
+        let net = match from.as_str() {
+            "" => Supernet::standalone(space, &arch, &mut rng::seeded(seed), &device)?,
+            file => NetworkFile::read(file.as_ref(), &device)?.starting_point(
+                Some(&arch),
+                bundle.dataset(),
+                file.as_ref(),
+            )?,
+        };
         let run = TrainingRun {
             ctx,
             key: &key,
