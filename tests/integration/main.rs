@@ -21,6 +21,7 @@ mod import;
 mod model;
 mod option_errors;
 mod pareto;
+mod predict;
 mod report;
 mod run_stops;
 mod scale;
