@@ -47,19 +47,25 @@ impl Input {
         }
     }
 
-    /// How `dataset`'s test images reach a network glit trained on it: image folders are
-    /// cut as their evaluation decodes them (the centre 0.875); sets stored at their size
-    /// (IDX, CIFAR) take the whole picture, resized. The statistics are the loader's.
+    /// How `dataset`'s test images reach a network glit trained on it with the loader
+    /// [`Loader::for_dataset`] makes.
     pub fn of_dataset(dataset: &Dataset) -> Input {
+        Input::of_loader(&Loader::for_dataset(dataset), dataset)
+    }
+
+    /// How `dataset`'s test images reach a network trained through `loader`: image folders
+    /// are cut as their evaluation decodes them (the centre 0.875); sets stored at their size
+    /// (IDX, CIFAR) take the whole picture, resized. The statistics are the loader's.
+    pub fn of_loader(loader: &Loader, dataset: &Dataset) -> Input {
         Input {
-            image_size: dataset.image_size,
-            channels: dataset.channels,
+            image_size: loader.image_size,
+            channels: loader.channels,
             crop_fraction: if dataset.test.is_streamed() {
                 EVAL_CROP_FRACTION
             } else {
                 1.0
             },
-            normalization: Loader::for_dataset(dataset).normalization,
+            normalization: loader.normalization.clone(),
         }
     }
 

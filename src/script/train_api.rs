@@ -18,7 +18,7 @@ use super::rng_api::SharedRng;
 use super::scoring::Scorer;
 use super::space_api::MAX_TRIES;
 use super::supernet_api::{NetState, SharedNet};
-use crate::data::Split;
+use crate::data::{Input, Split};
 use crate::error::Error;
 use crate::model::Supernet;
 use crate::rng::{self, SearchRng};
@@ -118,8 +118,10 @@ pub fn module(context: &Shared) -> Module {
         ],
         "Trains `arch` from scratch (the same recipe as supernets; options: recipe keys, `seed`,\n\
          `split` to measure on (\"test\", default, or \"search\"), `name`, `from`: a network file\n\
-         of `arch` to fine-tune instead). Returns #{arch, accuracy (also as test_accuracy\n\
-         or search_accuracy), split, mflops, params, epochs, seconds, history}.",
+         of `arch` to fine-tune instead, `save`: a network file to write in the run directory,\n\
+         for `glit predict` and `network::predict`). Returns #{arch, accuracy (also as test_accuracy\n\
+         or search_accuracy), split, mflops, params, epochs, seconds, history, and network: the\n\
+         saved file's path}.",
     )
     .set_into_module(
         &mut m,
@@ -416,6 +418,7 @@ fn retrain(
     let name = o.string("name", "")?;
     let eval = o.string("split", "test")?;
     let from = o.string("from", "")?;
+    let save = o.string("save", "")?;
     let config = recipe(&mut o)?;
     o.finish()?;
     let bundle = data.bundle();
@@ -447,6 +450,14 @@ fn retrain(
             digest(&(inputs, crate::hashes::content_digest(&bytes)))
         }
     };
+    // So is a retraining that saves its network: adding `save` later trains it again,
+    // rather than finding a journal entry without the file.
+    let inputs = match save.as_str() {
+        "" => inputs,
+        name => digest(&(inputs, "save", name)),
+    };
+    let saved = (!save.is_empty()).then(|| ctx.file(&save)).transpose();
+    let saved = lift(saved)?;
     let key = format!("retrain-{inputs}");
     let label = if name.is_empty() {
         format!("retrain-{}", &inputs[..8])
@@ -482,6 +493,16 @@ fn retrain(
             128,
             ctx.device(),
         )?;
+        if let Some(path) = &saved {
+            let network = NetworkFile {
+                net: trained.valid(),
+                arch: arch.clone(),
+                input: Input::of_loader(&bundle.loader, bundle.dataset()),
+                classes: bundle.dataset().class_names.clone(),
+                source: format!("train::retrain `{label}` on {}", bundle.dataset().name),
+            };
+            network.write(path)?;
+        }
         let seconds: f64 = history.iter().map(|m| m.seconds).sum();
         Ok(json!({ "accuracy": accuracy, "history": history, "seconds": seconds }))
     })?;
@@ -497,6 +518,9 @@ fn retrain(
         from_json(&value["accuracy"]),
     );
     result.insert("split".into(), eval.into());
+    if let Some(path) = &saved {
+        result.insert("network".into(), path.display().to_string().into());
+    }
     result.insert("mflops".into(), cost.mflops().into());
     result.insert("params".into(), (cost.params() as INT).into());
     result.insert("epochs".into(), (history.len() as INT).into());

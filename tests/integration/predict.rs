@@ -387,8 +387,11 @@ let arch = space::arch("{arch}");
 let found = network::predict("{net}", ["{pictures}"], #{{ top: 3 }});
 if found.len() != 3 || found[0].top.len() != 3 {{ throw `predictions: ${{found}}`; }}
 print(`first ${{found[0].top[0].class}}`);
-let tuned = train::retrain(space, arch, data, #{{ from: "{net}", epochs: 1, seed: 1 }});
+let tuned = train::retrain(space, arch, data, #{{ from: "{net}", epochs: 1, seed: 1, save: "tuned.safetensors" }});
 print(`tuned ${{tuned.accuracy}}`);
+let again = network::predict(tuned.network, ["{pictures}"]);
+if again.len() != 3 || again[0].top.len() != 5 {{ throw `saved network: ${{again}}`; }}
+print(`saved ${{again[0].top[0].name}}`);
 let other = space.baseline();
 train::retrain(space, other, data, #{{ from: "{net}", epochs: 1 }});
 "#,
@@ -420,6 +423,22 @@ train::retrain(space, other, data, #{{ from: "{net}", epochs: 1 }});
     let first = format!("first {}", cli["top"][0]["class"]);
     assert!(out.contains(&first), "{out}\n{err}");
     assert!(out.contains("tuned "), "{out}\n{err}");
+    // The saved network predicts with the data set's class names, from the run directory.
+    assert!(out.contains("saved "), "{out}\n{err}");
+    assert!(!out.contains("saved class "), "{out}");
+    let tuned = run.join("tuned.safetensors");
+    let table = glit_ok(&[
+        "predict",
+        tuned.to_str().unwrap(),
+        pictures.to_str().unwrap(),
+    ]);
+    let names = glit::data::FASHION_MNIST_CLASSES;
+    let shown = names.iter().filter(|n| table.contains(*n)).count();
+    assert!(
+        shown >= 5,
+        "five Fashion-MNIST names or more in
+{table}"
+    );
     assert!(
         err.contains("glit_micro.safetensors") && err.contains("not the architecture"),
         "{err}"
