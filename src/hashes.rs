@@ -7,6 +7,7 @@
 
 use std::hash::Hasher;
 
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 /// The CRC-32 (IEEE) of `bytes`: a journal line's check.
@@ -63,6 +64,14 @@ pub fn content_digest(bytes: &[u8]) -> String {
     let mut digest = ContentDigest::default();
     digest.eat(bytes);
     digest.hex()
+}
+
+/// A digest naming a step's inputs (anything serialisable): the journal key's tail, 32 hex
+/// digits of the SHA-256 of their JSON. Keys recorded by earlier versions (16 digits of
+/// FNV-1a) do not match these, so a run journaled by one is readable but its steps run again.
+pub fn digest<T: Serialize + ?Sized>(inputs: &T) -> String {
+    let json = serde_json::to_string(inputs).expect("step inputs serialise");
+    content_digest(json.as_bytes())
 }
 
 #[cfg(test)]

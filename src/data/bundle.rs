@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Dataset, Loader, Split};
 use crate::error::{Error, Result};
-use crate::search::digest;
+use crate::hashes::digest;
 
 /// How a bundle is made: the data set's name or folder, and the splits taken from it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -8,7 +8,6 @@ use rand::seq::SliceRandom;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use super::prefetch::{HostBatch, StreamAugment};
 use super::{Dataset, Images, Split};
 use crate::error::Result;
 use crate::rng::SearchRng;
@@ -84,6 +83,24 @@ impl ChannelMoments {
             std,
         }
     }
+}
+
+/// One batch on the host: normalised values `[count, C, H, W]` and labels.
+#[derive(Debug)]
+pub struct HostBatch {
+    /// Normalised pixel values, image after image.
+    pub values: Vec<f32>,
+    /// One label per image.
+    pub labels: Vec<u32>,
+}
+
+/// How a streamed training pass augments: the recipe and the pass's seed.
+#[derive(Clone, Debug)]
+pub struct StreamAugment {
+    /// The recipe: a crop asks for a random-resized crop, `flip` for mirroring.
+    pub recipe: Augment,
+    /// Seeds every image's choices, with the batch's number and the image's place.
+    pub seed: u64,
 }
 
 /// Training augmentation. The default is the CIFAR-style recipe scaled to small images.

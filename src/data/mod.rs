@@ -28,8 +28,8 @@ pub use bundled::BUNDLED;
 pub use decode_pool::decode_threads;
 pub use file_list::{FileImages, FileList};
 pub use input::{Input, IMAGENET_MEAN, IMAGENET_STD};
-pub use loader::{batch_order, Augment, Batch, Loader, Normalization};
-pub use prefetch::{mix, prefetch_depth, Batches, HostBatch, StreamAugment};
+pub use loader::{batch_order, Augment, Batch, HostBatch, Loader, Normalization, StreamAugment};
+pub use prefetch::{mix, prefetch_depth, Batches};
 pub use split::{Images, Split};
 pub use synthetic::{synthetic, SyntheticSpec, SYNTHETIC};
 

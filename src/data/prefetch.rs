@@ -12,21 +12,13 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use super::decode::Crop;
 use super::decode_pool::{count_from_env, decode_some, decode_threads};
 use super::file_list::FileImages;
-use super::{Augment, Images, Loader, Split};
+use super::loader::{HostBatch, StreamAugment};
+use super::{Images, Loader, Split};
 use crate::error::Result;
 
 /// Batches queued ahead of training: `GLIT_PREFETCH_BATCHES` when set, else 4.
 pub fn prefetch_depth() -> usize {
     count_from_env("GLIT_PREFETCH_BATCHES").unwrap_or(4)
-}
-
-/// One batch on the host: normalised values `[count, C, H, W]` and labels.
-#[derive(Debug)]
-pub struct HostBatch {
-    /// Normalised pixel values, image after image.
-    pub values: Vec<f32>,
-    /// One label per image.
-    pub labels: Vec<u32>,
 }
 
 /// The batches of one pass over a split, in order; made on other threads when the split is
@@ -60,15 +52,6 @@ impl Iterator for Batches<'_> {
                 .map(|indices| loader.host_batch(split, &indices, None)),
         }
     }
-}
-
-/// How a streamed training pass augments: the recipe and the pass's seed.
-#[derive(Clone, Debug)]
-pub struct StreamAugment {
-    /// The recipe: a crop asks for a random-resized crop, `flip` for mirroring.
-    pub recipe: Augment,
-    /// Seeds every image's choices, with the batch's number and the image's place.
-    pub seed: u64,
 }
 
 /// The crop of image `position` of batch `number` under `augment`.

@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use burn::DispatchDevice;
 
+use super::shared_lock::lock;
 use super::work_clock::WorkClock;
 use crate::error::{Error, Result};
 use crate::search::Journal;
@@ -302,13 +303,6 @@ fn write_csv_line(path: &Path, fields: &[String], append: bool) -> Result<()> {
         .open(path)
         .map_err(|e| Error::io(path, e))?;
     file.write_all(&bytes).map_err(|e| Error::io(path, e))
-}
-
-/// A lock that a panic elsewhere cannot turn into a second panic here.
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The context as bindings hold it.

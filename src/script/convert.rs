@@ -122,7 +122,7 @@ pub fn to_json(key: &str, value: &Dynamic) -> Fallible<serde_json::Value> {
     }
     if let Some(population) = value
         .clone()
-        .try_cast::<super::search_api::SharedPopulation>()
+        .try_cast::<super::shared_population::SharedPopulation>()
     {
         let members = population.members();
         return Ok(serde_json::to_value(&members).expect("members serialise"));

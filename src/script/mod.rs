@@ -20,6 +20,8 @@ mod run_api;
 mod scoring;
 mod script_heap;
 mod search_api;
+mod shared_lock;
+mod shared_population;
 mod space_api;
 mod stdlib;
 mod supernet_api;

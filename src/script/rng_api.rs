@@ -7,7 +7,7 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rhai::{Array, Dynamic, Engine, FLOAT, INT};
 
-use super::context::lock;
+use super::shared_lock::lock;
 use super::convert::{bad, Fallible};
 use super::registry::method;
 use crate::rng::SearchRng;

@@ -22,7 +22,7 @@ use crate::scale::board::{self, ScoreTask};
 use crate::scale::heartbeat::Heartbeat;
 use crate::scale::worker::{score_at_once, TaskScorer, POLL};
 use crate::scale::{net_file, Holder};
-use crate::search::digest;
+use crate::hashes::digest;
 use crate::space::cost::Convention;
 use crate::space::{Arch, Space};
 use crate::train::ScoreConfig;

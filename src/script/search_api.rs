@@ -2,26 +2,14 @@
 //! unknown keys and wrong types refused), the stage and generation labels of scored
 //! candidates, rank correlations, and (from `pareto_api`) Pareto fronts.
 
-use std::sync::{Arc, Mutex};
-
 use rhai::{Array, Dynamic, Engine, ImmutableString, Map, Module, INT};
 
-use super::context::{lock, Shared};
+use super::context::Shared;
 use super::convert::{bad, count, described, kind, lift, number, numbers, Fallible};
 use super::registry::{function, getter, method};
-use crate::search::{kendall_tau, spearman_rho, Member, Population};
+use super::shared_population::SharedPopulation;
+use crate::search::{kendall_tau, spearman_rho, Member};
 use crate::space::Arch;
-
-/// The script's `Population`: a shared handle, so a recipe and its closures add to one.
-#[derive(Clone, Debug, Default)]
-pub struct SharedPopulation(Arc<Mutex<Population>>);
-
-impl SharedPopulation {
-    /// Every member, best first.
-    pub fn members(&self) -> Vec<Member> {
-        lock(&self.0).members().to_vec()
-    }
-}
 
 /// The `search` module.
 pub fn module(context: &Shared) -> Module {
@@ -90,7 +78,7 @@ pub fn register(engine: &mut Engine) {
         engine,
         |p: &mut SharedPopulation, arch: Arch, score: Dynamic| {
             let score = number("score", &score)?;
-            lift(lock(&p.0).add(arch, score))
+            lift(p.locked().add(arch, score))
         },
     );
     method(
@@ -99,7 +87,7 @@ pub fn register(engine: &mut Engine) {
         "Whether `arch` has been scored.",
     )
     .register_into_engine(engine, |p: &mut SharedPopulation, arch: Arch| {
-        lock(&p.0).contains(&arch)
+        p.locked().contains(&arch)
     });
     method(
         "score_of",
@@ -107,7 +95,7 @@ pub fn register(engine: &mut Engine) {
         "The score of `arch`, or () when it has none.",
     )
     .register_into_engine(engine, |p: &mut SharedPopulation, arch: Arch| {
-        lock(&p.0)
+        p.locked()
             .score_of(&arch)
             .map_or(Dynamic::UNIT, Dynamic::from)
     });
@@ -116,20 +104,20 @@ pub fn register(engine: &mut Engine) {
         &["population: Population", "i64"],
         "Number of members.",
     )
-    .register_into_engine(engine, |p: &mut SharedPopulation| lock(&p.0).len() as INT);
+    .register_into_engine(engine, |p: &mut SharedPopulation| p.locked().len() as INT);
     method(
         "len",
         &["population: Population", "i64"],
         "Number of members.",
     )
-    .register_into_engine(engine, |p: &mut SharedPopulation| lock(&p.0).len() as INT);
+    .register_into_engine(engine, |p: &mut SharedPopulation| p.locked().len() as INT);
     getter(
         "best",
         &["population: Population", "?"],
         "The best member `#{arch, score}`, or () when empty.",
     )
     .register_into_engine(engine, |p: &mut SharedPopulation| {
-        lock(&p.0)
+        p.locked()
             .best()
             .map_or(Dynamic::UNIT, |m| member_map(m).into())
     });
@@ -155,7 +143,7 @@ pub fn register(engine: &mut Engine) {
         "Every member `#{arch, score}`, best first.",
     )
     .register_into_engine(engine, |p: &mut SharedPopulation| -> Array {
-        lock(&p.0)
+        p.locked()
             .members()
             .iter()
             .map(|m| member_map(m).into())
@@ -166,7 +154,7 @@ pub fn register(engine: &mut Engine) {
 /// The best `k` members, each as `item` makes it.
 fn top(p: &SharedPopulation, k: INT, item: fn(&Member) -> Dynamic) -> Fallible<Array> {
     let k = count("k", k)?;
-    Ok(lock(&p.0).top(k).iter().map(item).collect())
+    Ok(p.locked().top(k).iter().map(item).collect())
 }
 
 fn member_map(m: &Member) -> Map {
@@ -177,7 +165,7 @@ fn member_map(m: &Member) -> Map {
 }
 
 fn describe(p: &SharedPopulation) -> String {
-    let population = lock(&p.0);
+    let population = p.locked();
     let mut out = format!("population of {}", population.len());
     for (rank, m) in population.top(5).iter().enumerate() {
         out.push_str(&format!("\n  {}. {:.4}  {}", rank + 1, m.score, m.arch));

@@ -8,12 +8,13 @@ use std::sync::{Arc, Mutex};
 use burn::Dispatch;
 use rhai::{Engine, Map, Module, INT};
 
-use super::context::{lock, Shared};
+use super::context::Shared;
+use super::shared_lock::lock;
 use super::convert::{bad, described, lift, Fallible, Options};
 use super::registry::{function, getter, method};
 use crate::model::{Sharing, SharingPlan, Supernet};
 use crate::rng;
-use crate::search::digest;
+use crate::hashes::digest;
 use crate::space::{Arch, Dimension, Space};
 
 /// The script's `Supernet`.

@@ -22,7 +22,7 @@ use crate::data::{Input, Split};
 use crate::error::Error;
 use crate::model::Supernet;
 use crate::rng::{self, SearchRng};
-use crate::search::digest;
+use crate::hashes::digest;
 use crate::space::cost::Convention;
 use crate::space::{Arch, Space};
 use crate::train::{

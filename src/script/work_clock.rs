@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::context::lock;
+use super::shared_lock::lock;
 use super::script_heap::ScriptHeap;
 use crate::error::Result;
 

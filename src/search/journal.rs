@@ -221,14 +221,6 @@ pub fn checksum(bytes: &[u8]) -> u32 {
     hashes::line_check(bytes)
 }
 
-/// A digest naming a step's inputs (anything serialisable): the journal key's tail, 32 hex
-/// digits of the SHA-256 of their JSON. Keys recorded by earlier versions (16 digits of
-/// FNV-1a) do not match these, so a run journaled by one is readable but its steps run again.
-pub fn digest<T: Serialize + ?Sized>(inputs: &T) -> String {
-    let json = serde_json::to_string(inputs).expect("step inputs serialise");
-    hashes::content_digest(json.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

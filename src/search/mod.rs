@@ -6,6 +6,6 @@ pub mod pareto;
 mod population;
 mod ranking;
 
-pub use journal::{checksum, digest, Journal};
+pub use journal::{checksum, Journal};
 pub use population::{Member, Population};
 pub use ranking::{kendall_tau, spearman_rho};
