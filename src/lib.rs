@@ -40,6 +40,7 @@ pub mod predict;
 #[cfg(feature = "report")]
 pub mod report;
 pub mod rng;
+pub mod run;
 pub mod scale;
 pub mod script;
 pub mod search;

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use burn::tensor::backend::Backend;
 
 use crate::error::{Error, Result};
-use crate::model::Supernet;
 use crate::hashes::digest;
+use crate::model::Supernet;
 use crate::train::network_file::{net_file, read_net};
 
 /// The file, relative to the run directory, holding the weights of `lineage`.

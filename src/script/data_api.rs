@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use rhai::{Engine, ImmutableString, Map, Module, INT};
 
-use super::context::Shared;
 use super::convert::{lift, Fallible, Options};
 use super::registry::{function, getter};
 use crate::data::{DataBundle, DataRequest, Dataset};
+use crate::run::Shared;
 
 /// A data set as a script holds it: shared, never copied.
 #[derive(Clone, Debug)]

@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use rhai::{Dynamic, Engine};
 
-use super::context::Shared;
 use super::limits::Limits;
 use super::stdlib::Resolver;
 use super::{
     data_api, network_api, rng_api, run_api, scoring, search_api, space_api, supernet_api,
     train_api,
 };
+use crate::run::Shared;
 
 /// An engine for a script in `script_dir` (for imports beside it), running in `context`,
 /// within `limits`.
@@ -54,7 +54,7 @@ pub const MEMORY_LIMIT: &str = "memory_mib";
 const OPERATIONS_PER_LOOK: u64 = 16;
 
 /// Stops the script, with a token naming the limit, once its own values hold more than
-/// `limit_mib` MiB (see [`super::script_heap::ScriptHeap`]); 0 means no limit.
+/// `limit_mib` MiB (see [`crate::run::ScriptHeap`]); 0 means no limit.
 fn stop_at_memory_limit(engine: &mut Engine, context: &Shared, limit_mib: u64) {
     if limit_mib == 0 {
         return; // 0 turns the limit off, as for the engine's own limits

@@ -5,7 +5,6 @@
 //! Bindings convert script values at one boundary ([`convert`]), call one Rust function,
 //! and convert the result or error back. No algorithm lives here.
 
-pub mod context;
 mod convert;
 mod data_api;
 mod engine;
@@ -18,17 +17,13 @@ mod rng_api;
 mod run;
 mod run_api;
 mod scoring;
-mod script_heap;
 mod search_api;
-mod shared_lock;
 mod shared_population;
 mod space_api;
 mod stdlib;
 mod supernet_api;
 mod train_api;
-mod work_clock;
 
-pub use context::RunContext;
 pub use engine::engine;
 pub use errors::describe;
 pub use limits::Limits;

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use burn::Dispatch;
 use rhai::{Array, Dynamic, ImmutableString, Map, Module};
 
-use super::context::Shared;
 use super::convert::{bad, fail, from_json, kind, lift, Fallible, Options};
 use super::registry::function;
 use crate::predict;
+use crate::run::Shared;
 use crate::train::NetworkFile;
 
 /// The `network` module.

@@ -7,10 +7,10 @@ use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
 use rhai::{Array, Dynamic, Engine, FLOAT, INT};
 
-use super::shared_lock::lock;
 use super::convert::{bad, Fallible};
 use super::registry::method;
 use crate::rng::SearchRng;
+use crate::run::lock;
 
 /// The script's `Rng`: one ChaCha8 stream behind a shared handle.
 #[derive(Clone, Debug)]

@@ -10,11 +10,11 @@ use burn::DispatchDevice;
 use rhai::{Engine, Scope};
 use serde::{Deserialize, Serialize};
 
-use super::context::RunContext;
 use super::engine::engine;
 use super::errors::describe;
 use super::limits::Limits;
 use crate::error::{Error, Result};
+use crate::run::Run;
 use crate::scale::run_status;
 
 /// What `glit run` was asked to do.
@@ -63,7 +63,7 @@ pub fn run(request: RunRequest) -> Result<String> {
         Some(dir) => resume_record(dir)?,
         None => start_record(&request)?,
     };
-    let context = Arc::new(RunContext::open(
+    let context = Arc::new(Run::open(
         &dir,
         record.overrides.clone(),
         request.devices.clone(),
@@ -234,7 +234,7 @@ fn utc_stamp(seconds: u64) -> String {
 /// `glit check`: parses the script and every module it imports, runs nothing.
 pub fn check(script: &Path) -> Result<String> {
     let source = std::fs::read_to_string(script).map_err(|e| Error::io(script, e))?;
-    let context = Arc::new(RunContext::detached());
+    let context = Arc::new(Run::detached());
     let engine = engine(
         &context,
         &Limits::default(),
@@ -253,7 +253,7 @@ pub fn check(script: &Path) -> Result<String> {
 /// `glit api`: every script function with its signature and doc; with `definitions`, also
 /// writes Rhai definition files (`.d.rhai`) for editors there.
 pub fn api(definitions: Option<&Path>) -> Result<String> {
-    let context = Arc::new(RunContext::detached());
+    let context = Arc::new(Run::detached());
     let engine = engine(&context, &Limits::default(), None);
     if let Some(dir) = definitions {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;

@@ -4,10 +4,10 @@
 
 use rhai::{Dynamic, Engine, ImmutableString, Map, FLOAT, INT};
 
-use super::context::Shared;
 use super::convert::{bad, fail, from_json, kind, lift, number, to_json, Fallible};
 use super::registry::method;
 use crate::error::Error;
+use crate::run::Shared;
 
 /// Registers the run functions, bound to `context`.
 pub fn register(engine: &mut Engine, context: &Shared) {

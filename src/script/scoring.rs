@@ -13,16 +13,16 @@ use burn::module::AutodiffModule;
 use rhai::{Array, Dynamic, Engine, Map};
 use serde_json::json;
 
-use super::context::Shared;
 use super::convert::{bad, kind, lift, Fallible, Options};
 use super::data_api::SharedData;
 use super::registry::method;
 use super::supernet_api::SharedNet;
+use crate::hashes::digest;
+use crate::run::Shared;
 use crate::scale::board::{self, ScoreTask};
 use crate::scale::heartbeat::Heartbeat;
 use crate::scale::worker::{score_at_once, TaskScorer, POLL};
 use crate::scale::{net_file, Holder};
-use crate::hashes::digest;
 use crate::space::cost::Convention;
 use crate::space::{Arch, Space};
 use crate::train::ScoreConfig;

@@ -4,10 +4,10 @@
 
 use rhai::{Array, Dynamic, Engine, ImmutableString, Map, Module, INT};
 
-use super::context::Shared;
 use super::convert::{bad, count, described, kind, lift, number, numbers, Fallible};
 use super::registry::{function, getter, method};
 use super::shared_population::SharedPopulation;
+use crate::run::Shared;
 use crate::search::{kendall_tau, spearman_rho, Member};
 use crate::space::Arch;
 

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::shared_lock::lock;
+use crate::run::lock;
 use crate::search::{Member, Population};
 
 /// The script's `Population`: a shared handle, so a recipe and its closures add to one.

@@ -4,13 +4,13 @@
 
 use rhai::{Array, Dynamic, Engine, FnPtr, ImmutableString, Map, Module, NativeCallContext, INT};
 
-use super::context::Shared;
 use super::convert::{
     bad, block_from_map, block_to_map, count, fail, int_list, kind, lift, Fallible, Options,
 };
 use super::data_api::SharedData;
 use super::registry::{function, getter, method, setter};
 use super::rng_api::SharedRng;
+use crate::run::Shared;
 use crate::space::cost::Convention;
 use crate::space::{presets, Arch, Details, Dimension, Space};
 

@@ -11,7 +11,7 @@ use rhai::{Engine, EvalAltResult, Module, ModuleResolver, Position, Scope, AST};
 /// A compiled module, shared.
 type SharedModule = std::sync::Arc<Module>;
 
-use super::shared_lock::lock;
+use crate::run::lock;
 
 /// The recipes shipped with glit: name and source.
 pub const STDLIB: [(&str, &str); 5] = [

@@ -8,13 +8,13 @@ use std::sync::{Arc, Mutex};
 use burn::Dispatch;
 use rhai::{Engine, Map, Module, INT};
 
-use super::context::Shared;
-use super::shared_lock::lock;
 use super::convert::{bad, described, lift, Fallible, Options};
 use super::registry::{function, getter, method};
+use crate::hashes::digest;
 use crate::model::{Sharing, SharingPlan, Supernet};
 use crate::rng;
-use crate::hashes::digest;
+use crate::run::lock;
+use crate::run::Shared;
 use crate::space::{Arch, Dimension, Space};
 
 /// The script's `Supernet`.

@@ -3,14 +3,9 @@
 //! retraining. Every call is an expensive step: its result goes to the run journal under a
 //! key digested from its inputs, and a rerun of the script loads it instead of recomputing.
 
-use std::path::PathBuf;
-
-use burn::module::AutodiffModule;
-use burn::Dispatch;
 use rhai::{Array, Dynamic, Engine, FnPtr, Map, Module, NativeCallContext, INT};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use super::context::Shared;
 use super::convert::{bad, fail, from_json, kind, lift, to_json, Fallible, Options};
 use super::data_api::SharedData;
 use super::registry::function;
@@ -18,17 +13,12 @@ use super::rng_api::SharedRng;
 use super::scoring::Scorer;
 use super::space_api::MAX_TRIES;
 use super::supernet_api::{NetState, SharedNet};
-use crate::data::{Input, Split};
 use crate::error::Error;
-use crate::model::Supernet;
-use crate::rng::{self, SearchRng};
 use crate::hashes::digest;
-use crate::space::cost::Convention;
+use crate::rng::{self, SearchRng};
+use crate::run::{AccuracyRequest, RetrainRequest, Shared, TrainingRun};
 use crate::space::{Arch, Space};
-use crate::train::{
-    self, learning_check, CheckpointFile, EpochMetrics, FlopsBins, NetworkFile, Outputs, Sampler,
-    TrainConfig, TrainData, Trainer,
-};
+use crate::train::{EpochMetrics, FlopsBins, Sampler, TrainConfig};
 
 /// The `train` module.
 pub fn module(context: &Shared) -> Module {
@@ -259,16 +249,16 @@ fn spos(
         constraint,
     };
     let run = TrainingRun {
-        ctx,
+        run: ctx,
         key: &key,
         label: &label,
         config,
         seed,
     };
-    let (trained, history) = ctx.work().time("supernet training", || {
+    let (trained, history) = lift(ctx.work().time("supernet training", || {
         run.fit(state.net, &bundle.train, &bundle.loader, sampler)
-    })?;
-    lift(warn_if_not_learning(ctx, &label, &history, bundle))?;
+    }))?;
+    lift(ctx.warn_if_not_learning(&label, &history, bundle))?;
     // The checkpoint holds the weights; the journal says they are final.
     if ctx.dir().is_ok() && ctx.recall(&key).is_none() {
         lift(ctx.record(&key, json!({ "epochs": history.len() })))?;
@@ -278,72 +268,6 @@ fn spos(
         lineage: key,
     });
     Ok(history.iter().map(epoch_map).collect())
-}
-
-/// One training call: where its checkpoint and metrics go, and how it replays.
-struct TrainingRun<'a> {
-    ctx: &'a Shared,
-    key: &'a str,
-    label: &'a str,
-    config: TrainConfig,
-    seed: u64,
-}
-
-impl TrainingRun<'_> {
-    fn checkpoint(&self) -> Option<PathBuf> {
-        let tail = &self.key[self.key.len().saturating_sub(8)..];
-        self.ctx
-            .file(&format!("checkpoints/{}-{tail}.safetensors", self.label))
-            .ok()
-    }
-
-    /// Trains `net` (or loads the finished result, or continues a checkpoint) and returns the
-    /// trained network with its history.
-    fn fit(
-        &self,
-        net: Supernet<Dispatch>,
-        train_split: &Split,
-        loader: &crate::data::Loader,
-        mut sampler: impl Sampler,
-    ) -> Fallible<(Supernet<Dispatch>, Vec<EpochMetrics>)> {
-        let device = self.ctx.training_device();
-        let checkpoint = self.checkpoint();
-        let resumed = match &checkpoint {
-            Some(path) if CheckpointFile::exists(path) => {
-                match Trainer::<Dispatch>::resume(path, &device) {
-                    Ok((trainer, warnings)) => {
-                        warnings.iter().for_each(|w| eprintln!("warning: {w}"));
-                        Some(trainer)
-                    }
-                    // Training is a function of its seed: with no usable checkpoint the step
-                    // starts again and ends where the lost one would have.
-                    Err(e) => {
-                        eprintln!("warning: {e}; training {} starts again", self.label);
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
-        let trainer = match resumed {
-            Some(trainer) => trainer,
-            None => lift(Trainer::new(net, self.config.clone(), self.seed, &device))?,
-        };
-        // Several devices: every step's batch is split over them.
-        let mut trainer = trainer.with_replicas(self.ctx.training_devices());
-        let outputs = Outputs {
-            checkpoint: checkpoint.clone(),
-            metrics: self.ctx.file(&format!("metrics/{}.csv", self.label)).ok(),
-            quiet: self.ctx.quiet(),
-        };
-        let data = TrainData {
-            loader,
-            train: train_split,
-            eval: None,
-        };
-        let history = lift(trainer.fit(&data, &mut sampler, &outputs))?;
-        Ok((trainer.net().clone(), history))
-    }
 }
 
 fn draw_named(text: &str, space: &Space, seed: u64) -> Fallible<Draw> {
@@ -378,32 +302,14 @@ fn accuracy(
     data: &SharedData,
     split: &str,
 ) -> Fallible<f64> {
-    let bundle = data.bundle();
-    let images = match split {
-        "test" => &bundle.test,
-        "search" => &bundle.search,
-        "train" => &bundle.train,
-        other => {
-            return Err(bad(
-                "split",
-                format!("`{other}` is not \"test\", \"search\" or \"train\""),
-            ))
-        }
-    };
     let state = net.snapshot();
-    let arch = lift(state.net.space().canonical(arch))?;
-    let key = format!(
-        "accuracy-{}",
-        digest(&(&state.lineage, &arch, &bundle.id, split))
-    );
-    let value = remember(ctx, &key, "accuracy", || {
-        let inference = state.net.valid();
-        let a = train::accuracy(&inference, &arch, &bundle.loader, images, 128, ctx.device())?;
-        Ok(json!(a))
-    })?;
-    value
-        .as_f64()
-        .ok_or_else(|| bad("journal", format!("entry {key} is not a number")))
+    lift(ctx.accuracy(&AccuracyRequest {
+        net: &state.net,
+        lineage: &state.lineage,
+        arch,
+        data: data.bundle(),
+        split,
+    }))
 }
 
 fn retrain(
@@ -416,169 +322,40 @@ fn retrain(
     let mut o = Options::new("train::retrain", options);
     let seed = o.count("seed", 0)? as u64;
     let name = o.string("name", "")?;
-    let eval = o.string("split", "test")?;
+    let split = o.string("split", "test")?;
     let from = o.string("from", "")?;
     let save = o.string("save", "")?;
     let config = recipe(&mut o)?;
     o.finish()?;
-    let bundle = data.bundle();
-    let eval_split = match eval.as_str() {
-        "test" => &bundle.test,
-        "search" => &bundle.search,
-        other => {
-            return Err(bad(
-                "split",
-                format!("`{other}` is not \"test\" or \"search\""),
-            ))
-        }
-    };
-    let arch = lift(space.canonical(arch))?;
-    let inputs = digest(&(
-        space.only(&arch).map(|s| s.to_json()).map_err(fail)?,
-        &arch,
-        &bundle.id,
-        &config,
+    let request = RetrainRequest {
+        space,
+        arch,
+        data: data.bundle(),
+        config,
         seed,
-        &eval,
-    ));
-    // A start from a network file keys on the file's contents; a fresh start keeps the key
-    // it always had.
-    let inputs = match from.as_str() {
-        "" => inputs,
-        file => {
-            let bytes = std::fs::read(file).map_err(|e| fail(Error::io(file, e)))?;
-            digest(&(inputs, crate::hashes::content_digest(&bytes)))
-        }
+        split: split.clone(),
+        name,
+        from: (!from.is_empty()).then(|| from.into()),
+        save: (!save.is_empty()).then_some(save),
     };
-    // So is a retraining that saves its network: adding `save` later trains it again,
-    // rather than finding a journal entry without the file.
-    let inputs = match save.as_str() {
-        "" => inputs,
-        name => digest(&(inputs, "save", name)),
-    };
-    let saved = (!save.is_empty()).then(|| ctx.file(&save)).transpose();
-    let saved = lift(saved)?;
-    let key = format!("retrain-{inputs}");
-    let label = if name.is_empty() {
-        format!("retrain-{}", &inputs[..8])
-    } else {
-        name
-    };
-    let value = remember(ctx, &key, "retraining", || {
-        let device = ctx.training_device();
-        let net = match from.as_str() {
-            "" => Supernet::standalone(space, &arch, &mut rng::seeded(seed), &device)?,
-            file => NetworkFile::read(file.as_ref(), &device)?.starting_point(
-                Some(&arch),
-                bundle.dataset(),
-                file.as_ref(),
-            )?,
-        };
-        let run = TrainingRun {
-            ctx,
-            key: &key,
-            label: &label,
-            config: config.clone(),
-            seed,
-        };
-        let sampler = crate::train::Fixed(arch.clone());
-        let (trained, history) = run
-            .fit(net, &bundle.train, &bundle.loader, sampler)
-            .map_err(|e| Error::Script(e.to_string()))?;
-        let accuracy = train::accuracy(
-            &trained.valid(),
-            &arch,
-            &bundle.loader,
-            eval_split,
-            128,
-            ctx.device(),
-        )?;
-        if let Some(path) = &saved {
-            let network = NetworkFile {
-                net: trained.valid(),
-                arch: arch.clone(),
-                input: Input::of_loader(&bundle.loader, bundle.dataset()),
-                classes: bundle.dataset().class_names.clone(),
-                source: format!("train::retrain `{label}` on {}", bundle.dataset().name),
-            };
-            network.write(path)?;
-        }
-        let seconds: f64 = history.iter().map(|m| m.seconds).sum();
-        Ok(json!({ "accuracy": accuracy, "history": history, "seconds": seconds }))
-    })?;
-    let cost = lift(space.cost(&arch, Convention::Official))?;
+    let done = lift(ctx.retrain(&request))?;
     let mut result = Map::new();
-    let history: Vec<EpochMetrics> =
-        serde_json::from_value(value["history"].clone()).map_err(fail)?;
-    lift(warn_if_not_learning(ctx, &label, &history, bundle))?;
-    result.insert("arch".into(), Dynamic::from(arch));
-    result.insert("accuracy".into(), from_json(&value["accuracy"]));
-    result.insert(
-        format!("{eval}_accuracy").into(),
-        from_json(&value["accuracy"]),
-    );
-    result.insert("split".into(), eval.into());
-    if let Some(path) = &saved {
+    result.insert("arch".into(), Dynamic::from(done.arch));
+    result.insert("accuracy".into(), done.accuracy.into());
+    result.insert(format!("{split}_accuracy").into(), done.accuracy.into());
+    result.insert("split".into(), split.into());
+    if let Some(path) = &done.network {
         result.insert("network".into(), path.display().to_string().into());
     }
-    result.insert("mflops".into(), cost.mflops().into());
-    result.insert("params".into(), (cost.params() as INT).into());
-    result.insert("epochs".into(), (history.len() as INT).into());
-    result.insert("seconds".into(), from_json(&value["seconds"]));
+    result.insert("mflops".into(), done.mflops.into());
+    result.insert("params".into(), (done.params as INT).into());
+    result.insert("epochs".into(), (done.history.len() as INT).into());
+    result.insert("seconds".into(), done.seconds.into());
     result.insert(
         "history".into(),
-        history.iter().map(epoch_map).collect::<Array>().into(),
+        done.history.iter().map(epoch_map).collect::<Array>().into(),
     );
     Ok(result)
-}
-
-/// The small-data guard: when the training `label` did not learn (or had too few images),
-/// says so on the terminal and in the run's warnings.csv, which the report shows first. A
-/// replay finds the same history and writes the same warning again.
-fn warn_if_not_learning(
-    ctx: &Shared,
-    label: &str,
-    history: &[EpochMetrics],
-    bundle: &crate::data::DataBundle,
-) -> crate::Result<()> {
-    let facts = learning_check::TrainingFacts {
-        history,
-        train_images: bundle.train.len(),
-        classes: bundle.dataset().classes(),
-    };
-    let Some(found) = learning_check::check(facts) else {
-        return Ok(());
-    };
-    let message = found.message(label);
-    eprintln!("warning: {message}");
-    if ctx.dir().is_err() {
-        return Ok(());
-    }
-    ctx.log_row(
-        "warnings.csv",
-        &[
-            ("training".into(), label.into()),
-            ("warning".into(), message),
-        ],
-    )
-}
-
-/// The journal's result for `key`, or `compute`'s, recorded; computing counts as `kind` in
-/// the run's time split.
-fn remember(
-    ctx: &Shared,
-    key: &str,
-    kind: &'static str,
-    compute: impl FnOnce() -> crate::Result<Value>,
-) -> Fallible<Value> {
-    if let Some(value) = ctx.recall(key) {
-        return Ok(value);
-    }
-    let value = lift(ctx.work().time(kind, compute))?;
-    if ctx.dir().is_ok() {
-        lift(ctx.record(key, value.clone()))?;
-    }
-    Ok(value)
 }
 
 fn epoch_map(m: &EpochMetrics) -> Dynamic {

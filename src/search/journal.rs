@@ -237,7 +237,7 @@ mod tests {
         }
         // A check of another length is no check.
         assert!(parse_line(&format!("{:04x} {json}", 7)).is_none());
-        assert_eq!(digest(&("supernet", 1)).len(), 32);
+        assert_eq!(hashes::digest(&("supernet", 1)).len(), 32);
     }
 
     #[test]

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use super::shared_lock::lock;
-use super::script_heap::ScriptHeap;
+use super::heap::ScriptHeap;
+use super::lock::lock;
 use crate::error::Result;
 
 /// The label of the time no heavy primitive accounts for: the script, sampling, mutation,

@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex};
 
 use burn::DispatchDevice;
 
-use super::shared_lock::lock;
-use super::work_clock::WorkClock;
+use super::clock::WorkClock;
+use super::lock::lock;
 use crate::error::{Error, Result};
 use crate::search::Journal;
 
 /// The run a script executes in.
-pub struct RunContext {
+pub struct Run {
     dir: Option<PathBuf>,
     journal: Option<Mutex<Journal>>,
     overrides: Vec<(String, String)>,
@@ -48,7 +48,7 @@ struct CsvLog {
     columns: Vec<String>,
 }
 
-impl RunContext {
+impl Run {
     /// A run writing into `dir` (created if needed), with `--set` overrides (`key=value`)
     /// for `params`, on `devices` (the first one, or all of them where work divides: data-
     /// parallel training, scoring). Opens the journal there, so a rerun replays finished
@@ -59,7 +59,7 @@ impl RunContext {
         devices: Vec<DispatchDevice>,
         delegate: bool,
         quiet: bool,
-    ) -> Result<RunContext> {
+    ) -> Result<Run> {
         if devices.is_empty() {
             return Err(Error::InvalidValue {
                 key: "--device".into(),
@@ -68,7 +68,7 @@ impl RunContext {
         }
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let (journal, warnings) = Journal::open(&dir.join("journal.jsonl"))?;
-        Ok(RunContext {
+        Ok(Run {
             dir: Some(dir.to_path_buf()),
             journal: Some(Mutex::new(journal)),
             overrides,
@@ -89,8 +89,8 @@ impl RunContext {
     }
 
     /// A context that runs nothing and writes nothing (checking, listing the API).
-    pub fn detached() -> RunContext {
-        RunContext {
+    pub fn detached() -> Run {
+        Run {
             dir: None,
             journal: None,
             overrides: Vec::new(),
@@ -306,4 +306,4 @@ fn write_csv_line(path: &Path, fields: &[String], append: bool) -> Result<()> {
 }
 
 /// The context as bindings hold it.
-pub type Shared = Arc<RunContext>;
+pub type Shared = Arc<Run>;
