@@ -26,6 +26,12 @@ pub struct CheckpointFile {
 }
 
 impl CheckpointFile {
+    /// Sets metadata `key` to `value` as JSON.
+    pub fn set_json<T: serde::Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        let json = serde_json::to_string(value).expect("checkpoint metadata serialises");
+        self.metadata.insert(key.into(), json);
+    }
+
     /// Writes the file atomically; the checkpoint it replaces becomes
     /// [`previous`]`(path)`.
     pub fn write(&self, path: &Path) -> Result<()> {

@@ -15,7 +15,9 @@ mod parallel;
 mod progress;
 mod sampler;
 mod schedule;
+mod streams;
 mod trainer;
+mod trainer_file;
 
 pub use checkpoint::CheckpointFile;
 pub use config::TrainConfig;
@@ -28,4 +30,5 @@ pub use parallel::{at_once, evaluation_threads, sum_over_shares};
 pub use progress::{clock, ProgressBar};
 pub use sampler::{Constrained, Fixed, FlopsBins, FromFn, Sampler, Uniform};
 pub use schedule::Schedule;
-pub use trainer::{describe, Outputs, TrainData, Trainer, FORMAT};
+pub use trainer::{describe, Outputs, TrainData, Trainer};
+pub use trainer_file::FORMAT;

@@ -38,11 +38,10 @@ impl<B: Backend> NetworkFile<B> {
     /// Writes the network to `path`, atomically.
     pub fn write(&self, path: &Path) -> Result<()> {
         let mut file = net_file(&self.net);
-        let meta = &mut file.metadata;
-        meta.insert("arch".into(), self.arch.to_string());
-        meta.insert("input".into(), to_json(&self.input));
-        meta.insert("classes".into(), to_json(&self.classes));
-        meta.insert("source".into(), self.source.clone());
+        file.metadata.insert("arch".into(), self.arch.to_string());
+        file.set_json("input", &self.input);
+        file.set_json("classes", &self.classes);
+        file.metadata.insert("source".into(), self.source.clone());
         file.write(path)
     }
 
@@ -160,7 +159,7 @@ pub fn net_file<B: Backend>(net: &Supernet<B>) -> CheckpointFile {
     };
     file.metadata.insert("format".into(), NET_FORMAT.into());
     file.metadata.insert("space".into(), net.space().to_json());
-    file.metadata.insert("plan".into(), to_json(net.plan()));
+    file.set_json("plan", net.plan());
     file
 }
 
@@ -187,8 +186,4 @@ pub fn read_net<B: Backend>(
     let net = Supernet::new(&space, &plan, &mut SearchRng::seed_from_u64(0), device);
     let net = load_state(net, &file.tensors, &origin)?;
     Ok((net, file))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("network metadata serialises")
 }

@@ -4,7 +4,7 @@
 //! drop-path masks from one per step (see `mask_stream`); a checkpoint records the position and that stream's
 //! state, so a resumed run takes exactly the steps an uninterrupted one would.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::module::{AutodiffModule, Module};
@@ -14,7 +14,6 @@ use burn::tensor::ElementConversion;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::CheckpointFile;
 use super::config::TrainConfig;
 use super::data_parallel;
 use super::evaluate::accuracy;
@@ -24,15 +23,15 @@ use super::optimizer::AdamW;
 use super::progress::{clock, ProgressBar};
 use super::sampler::Sampler;
 use super::schedule::Schedule;
+use super::streams::{augment_seed, epoch_stream, mask_stream};
 use crate::data::{batch_order, Batch, Loader, Split, StreamAugment};
 use crate::error::{Error, Result};
-use crate::model::{load_state, state_of, Pass, SharingPlan, Supernet};
+use crate::model::{Pass, Supernet};
 use crate::rng::SearchRng;
-use crate::space::Space;
 
 /// Where a run stands, and the running totals of the epoch in progress.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-struct Position {
+pub(super) struct Position {
     /// Epochs finished.
     epoch: usize,
     /// Steps taken in the epoch in progress.
@@ -72,16 +71,16 @@ pub struct TrainData<'a> {
 
 /// A network being trained, its optimiser, and where the run stands.
 pub struct Trainer<B: AutodiffBackend> {
-    net: Supernet<B>,
-    optimizer: AdamW<B>,
-    config: TrainConfig,
-    seed: u64,
-    position: Position,
-    history: Vec<EpochMetrics>,
-    data_fingerprint: Option<String>,
-    device: B::Device,
+    pub(super) net: Supernet<B>,
+    pub(super) optimizer: AdamW<B>,
+    pub(super) config: TrainConfig,
+    pub(super) seed: u64,
+    pub(super) position: Position,
+    pub(super) history: Vec<EpochMetrics>,
+    pub(super) data_fingerprint: Option<String>,
+    pub(super) device: B::Device,
     /// Every device of a data-parallel run, `device` first (empty: `device` alone).
-    replicas: Vec<B::Device>,
+    pub(super) replicas: Vec<B::Device>,
 }
 
 impl<B: AutodiffBackend> Trainer<B> {
@@ -358,98 +357,11 @@ impl<B: AutodiffBackend> Trainer<B> {
         }
     }
 
-    /// Writes the weights, BatchNorm statistics, optimiser moments, position, stream state,
-    /// recipe and history to `path`, atomically.
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let mut file = CheckpointFile::default();
-        for (name, tensor) in state_of::<B, _>(&self.net) {
-            file.tensors.insert(format!("model.{name}"), tensor);
-        }
-        let (moments, steps) = self.optimizer.state();
-        for (name, tensor) in moments {
-            file.tensors.insert(format!("adamw.{name}"), tensor);
-        }
-        let meta = &mut file.metadata;
-        meta.insert("format".into(), FORMAT.into());
-        meta.insert("space".into(), self.net.space().to_json());
-        meta.insert("plan".into(), to_json(self.net.plan()));
-        meta.insert("config".into(), to_json(&self.config));
-        meta.insert("seed".into(), self.seed.to_string());
-        meta.insert("position".into(), to_json(&self.position));
-        meta.insert("history".into(), to_json(&self.history));
-        meta.insert("adamw_steps".into(), to_json(&steps));
-        if let Some(fingerprint) = &self.data_fingerprint {
-            meta.insert("data".into(), fingerprint.clone());
-        }
-        file.write(path)
-    }
-
-    /// Continues the run the checkpoint at `path` recorded (or, when that file is missing or
-    /// damaged, the previous checkpoint beside it), on the autodiff `device`. Returns the
-    /// trainer and a warning for each damaged file passed over.
-    pub fn resume(path: &Path, device: &B::Device) -> Result<(Self, Vec<String>)> {
-        let (file, path, warnings) = CheckpointFile::read_latest(path)?;
-        let path = path.as_path();
-        let origin = path.display().to_string();
-        let format = file.entry("format", path)?;
-        if format != FORMAT {
-            return Err(Error::InvalidData {
-                origin,
-                message: format!("checkpoint format `{format}`, this glit reads `{FORMAT}`"),
-            });
-        }
-        let space: Space = metadata(&file, path, "space")?;
-        let plan: SharingPlan = metadata(&file, path, "plan")?;
-        let config: TrainConfig = metadata(&file, path, "config")?;
-        let position: Position = metadata(&file, path, "position")?;
-        let history = metadata(&file, path, "history")?;
-        let steps = metadata(&file, path, "adamw_steps")?;
-        let seed: u64 = file
-            .entry("seed", path)?
-            .parse()
-            .map_err(|_| Error::InvalidData {
-                origin: origin.clone(),
-                message: "metadata `seed` is not a whole number".into(),
-            })?;
-        // The fresh weights are overwritten; any seed would do.
-        let net = Supernet::new(&space, &plan, &mut SearchRng::seed_from_u64(0), device);
-        let net = load_state(net, &file.with_prefix("model"), &origin)?;
-        let inner: Supernet<B::InnerBackend> = net.valid();
-        let inner_device = inner.devices()[0].clone();
-        let optimizer = AdamW::from_state(&file.with_prefix("adamw"), &steps, &inner_device)
-            .map_err(|message| Error::InvalidData {
-                origin: origin.clone(),
-                message,
-            })?;
-        let trainer = Trainer {
-            net,
-            optimizer,
-            config,
-            seed,
-            position,
-            history,
-            data_fingerprint: file.metadata.get("data").cloned(),
-            device: device.clone(),
-            replicas: Vec::new(),
-        };
-        Ok((trainer, warnings))
-    }
-
     /// Raises the number of epochs (to continue a finished run); the schedule stretches
     /// accordingly from the current step.
     pub fn extend_to(&mut self, epochs: usize) {
         self.config.epochs = self.config.epochs.max(epochs);
     }
-}
-
-/// The stream of replica `replica`'s drop-path masks at `step` of a run seeded `seed`. It is
-/// apart from the epoch stream (which draws the step's architecture and augmentation), so
-/// the architectures and batches of a run do not depend on how many replicas train it.
-fn mask_stream(seed: u64, step: usize, replica: usize) -> SearchRng {
-    let mut stream =
-        SearchRng::seed_from_u64(seed ^ 0x6d61_736b_7300_0000_u64.wrapping_add(replica as u64));
-    stream.set_stream(step as u64);
-    stream
 }
 
 /// An error when the loss at `step` is not finite.
@@ -461,31 +373,6 @@ fn check_finite(loss: f64, step: usize, arch: &crate::space::Arch) -> Result<()>
         step,
         message: format!("the loss is {loss} on architecture {arch}"),
     })
-}
-
-/// The checkpoint format this version writes and reads.
-pub const FORMAT: &str = "glit-checkpoint-1";
-
-/// The seed of epoch `epoch`'s augmentation of a streamed split.
-fn augment_seed(seed: u64, epoch: usize) -> u64 {
-    crate::data::mix(seed ^ 0x6175_676d_656e_7400, epoch as u64)
-}
-
-/// The stream of epoch `epoch` of a run seeded `seed`: independent streams of one key.
-fn epoch_stream(seed: u64, epoch: usize) -> SearchRng {
-    let mut stream = SearchRng::seed_from_u64(seed);
-    stream.set_stream(epoch as u64);
-    stream
-}
-
-/// The checkpoint's metadata entry `key`, parsed from JSON; errors name the file and key.
-fn metadata<T: serde::de::DeserializeOwned>(
-    file: &CheckpointFile,
-    path: &Path,
-    key: &str,
-) -> Result<T> {
-    serde_json::from_str(file.entry(key, path)?)
-        .map_err(|e| Error::json(format!("{} (metadata `{key}`)", path.display()), &e))
 }
 
 /// The line printed after each epoch.
@@ -501,9 +388,4 @@ pub fn describe(m: &EpochMetrics, epochs: usize) -> String {
         m.images_per_second,
         clock(m.seconds)
     )
-}
-
-/// A metadata value as JSON.
-fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).expect("metadata serialises")
 }
