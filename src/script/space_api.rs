@@ -2,13 +2,11 @@
 //! sampling (with predicates), mutation, crossover, containment, the stage-1 and stage-2
 //! sub-spaces, and costs in both FLOPs conventions.
 
-use rhai::{Array, Dynamic, Engine, FnPtr, ImmutableString, Map, Module, NativeCallContext, INT};
+use rhai::{Array, Engine, FnPtr, ImmutableString, Map, Module, NativeCallContext, INT};
 
-use super::convert::{
-    bad, block_from_map, block_to_map, count, fail, int_list, kind, lift, Fallible, Options,
-};
+use super::convert::{bad, count, fail, int_list, lift, Fallible, Options};
 use super::data_api::SharedData;
-use super::registry::{function, getter, method, setter};
+use super::registry::{function, getter, method};
 use super::rng_api::SharedRng;
 use crate::run::Shared;
 use crate::space::cost::Convention;
@@ -68,7 +66,7 @@ pub fn module(_context: &Shared) -> Module {
         "An architecture from a map `#{heads: 3, blocks: [#{global_heads: 1, ...}, ...]}` (as\n\
          `load` returns a saved one).",
     )
-    .set_into_module(&mut m, arch_from_map);
+    .set_into_module(&mut m, super::arch_api::arch_from_map);
     m
 }
 
@@ -86,7 +84,7 @@ pub fn register(engine: &mut Engine) {
     register_space_operators(engine);
     register_space_stages(engine);
     register_costs(engine);
-    register_arch(engine);
+    super::arch_api::register(engine);
 }
 
 fn register_space_properties(engine: &mut Engine) {
@@ -309,67 +307,6 @@ fn register_costs(engine: &mut Engine) {
     });
 }
 
-fn register_arch(engine: &mut Engine) {
-    getter(
-        "blocks",
-        &["arch: Arch", "Array"],
-        "Each block's values: `#{global_heads, qk_dim, ffn_ratio, conv_expand, kernel}` (values\n\
-         a block cannot use are absent).",
-    )
-    .register_into_engine(engine, |a: &mut Arch| -> Array {
-        a.blocks.iter().map(|b| block_to_map(b).into()).collect()
-    });
-    setter(
-        "blocks",
-        &["arch: Arch", "blocks: Array", "()"],
-        "Replaces the blocks (maps as `arch.blocks` gives them); the result is canonical.",
-    )
-    .register_into_engine(engine, |a: &mut Arch, blocks: Array| -> Fallible<()> {
-        let blocks = blocks_from_array(&blocks)?;
-        *a = Arch {
-            heads: a.heads,
-            blocks,
-        }
-        .canonical();
-        Ok(())
-    });
-    getter(
-        "distribution",
-        &["arch: Arch", "Array"],
-        "Global heads per block.",
-    )
-    .register_into_engine(engine, |a: &mut Arch| -> Array {
-        a.distribution()
-            .iter()
-            .map(|&g| (g as INT).into())
-            .collect()
-    });
-    getter("heads", &["arch: Arch", "i64"], "Heads per block N.")
-        .register_into_engine(engine, |a: &mut Arch| a.heads as INT);
-    getter("depth", &["arch: Arch", "i64"], "Number of blocks.")
-        .register_into_engine(engine, |a: &mut Arch| a.blocks.len() as INT);
-    method(
-        "to_json",
-        &["arch: Arch", "String"],
-        "The architecture as JSON text.",
-    )
-    .register_into_engine(engine, |a: &mut Arch| a.to_json());
-    method(
-        "differing_blocks",
-        &["arch: Arch", "other: Arch", "Array"],
-        "The indices of the blocks where `arch` and `other` differ (compared in canonical form,\n\
-         so values a block does not use are ignored); every block when the depths differ.",
-    )
-    .register_into_engine(engine, |a: &mut Arch, other: Arch| {
-        let (a, b) = (a.canonical(), other.canonical());
-        let depth = a.blocks.len().max(b.blocks.len());
-        (0..depth)
-            .filter(|&i| a.heads != b.heads || a.blocks.get(i) != b.blocks.get(i))
-            .map(|i| Dynamic::from_int(i as INT))
-            .collect::<Array>()
-    });
-}
-
 /// `space.sample_where(rng, accept)`: the stream is never held while `accept` runs.
 fn sample_where(
     ctx: &NativeCallContext,
@@ -413,42 +350,6 @@ fn with_candidates(space: &Space, block: INT, dimension: &str, values: &Array) -
         *blocks[b].get_mut(dimension) = values.clone();
     }
     lift(Space::new(space.name(), space.skeleton().clone(), blocks))
-}
-
-fn arch_from_map(map: Map) -> Fallible<Arch> {
-    let mut options = Options::new("space::arch", map);
-    let heads = options.count("heads", 0)?;
-    let blocks = options
-        .take("blocks")
-        .ok_or_else(|| bad("blocks", "missing"))?;
-    options.finish()?;
-    if heads == 0 {
-        return Err(bad("heads", "missing or zero"));
-    }
-    let blocks = blocks
-        .into_array()
-        .map_err(|_| bad("blocks", "must be a list of blocks (maps)"))?;
-    Ok(Arch {
-        heads,
-        blocks: blocks_from_array(&blocks)?,
-    }
-    .canonical())
-}
-
-fn blocks_from_array(blocks: &Array) -> Fallible<Vec<crate::space::BlockArch>> {
-    blocks
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let map = b.clone().try_cast::<Map>().ok_or_else(|| {
-                bad(
-                    &format!("blocks[{i}]"),
-                    format!("must be a map of the block's choices, got {}", kind(b)),
-                )
-            })?;
-            block_from_map(i, &map)
-        })
-        .collect()
 }
 
 fn details_to_map(d: &Details) -> Map {
