@@ -3,22 +3,24 @@
 //! Each subcommand returns the text it prints, so tests can call it directly as well as
 //! through the binary.
 
+mod arch;
 mod bench;
 pub mod network;
 mod pool;
 pub mod run;
 mod scale;
+mod score;
 mod tables;
 pub mod train;
 
 use clap::{Parser, Subcommand};
-use std::path::Path;
 
-use crate::error::{Error, Result};
+pub use arch::open_arch_in;
+use arch::{costed, show};
+
+use crate::error::Result;
 use crate::rng;
-use crate::space::cost::{Convention, Cost};
-use crate::space::presets::{self, preset_of};
-use crate::space::{Arch, Space};
+use crate::space::presets;
 
 /// Neural architecture search for global-local vision transformers (GLiT).
 #[derive(Debug, Parser)]
@@ -97,50 +99,7 @@ pub enum Command {
     },
     /// Train a supernet (SPOS) or, with --arch, one architecture from scratch, into a run
     /// directory that holds the checkpoint, the metrics CSV and run.json.
-    Train {
-        /// Data: `fashion-mnist-mini` (bundled) or a folder of MNIST-style IDX files.
-        #[arg(long, default_value = "fashion-mnist-mini")]
-        data: String,
-        /// A preset (`micro` and `nano` size themselves to the data) or a space JSON file.
-        #[arg(long, default_value = "micro")]
-        preset: String,
-        /// Train this architecture alone (`baseline`: the all-global one; a built-in name, a
-        /// compact form or a JSON file) instead of the supernet.
-        #[arg(long)]
-        arch: Option<String>,
-        /// Start from the weights of this network file (`glit import` writes one) and
-        /// fine-tune it standalone; its architecture unless --arch names the same one.
-        #[arg(long, value_name = "NETWORK_FILE")]
-        init: Option<std::path::PathBuf>,
-        /// Supernet sampling: `uniform` or `flops-bins:N` (SPOS).
-        #[arg(long, default_value = "uniform")]
-        sampler: String,
-        /// Training images held out for scoring candidates (supernet runs).
-        #[arg(long, default_value_t = 1000)]
-        search_split: usize,
-        /// Seed of every random choice in the run.
-        #[arg(long, default_value_t = 0)]
-        seed: u64,
-        /// A training recipe as JSON (missing keys keep their defaults).
-        #[arg(long)]
-        config: Option<std::path::PathBuf>,
-        /// Override one recipe key, e.g. `--set epochs=3 --set lr=5e-4`.
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// The run directory.
-        #[arg(long, default_value = "runs/train")]
-        out: std::path::PathBuf,
-        /// Continue the run in `--out` from its checkpoint, with its own run.json.
-        #[arg(long)]
-        resume: bool,
-        /// No progress bar or per-epoch lines.
-        #[arg(long)]
-        quiet: bool,
-        /// Devices, comma-separated: `cpu` (default), `cuda:N` (builds with `--features
-        /// cuda`), `ndarray` (builds with `--features ndarray`); several train data-parallel.
-        #[arg(long, default_value = "cpu")]
-        device: String,
-    },
+    Train(train::TrainArgs),
     /// Images/s of the supernet training step and of scoring, here and (when PyTorch is
     /// installed) in the reference implementation with the same architectures, as a ratio.
     Bench(bench::BenchArgs),
@@ -306,46 +265,7 @@ fn dispatch(command: Command) -> Result<String> {
             }
             Ok(out)
         }
-        Command::Train {
-            data,
-            preset,
-            arch,
-            init,
-            sampler,
-            search_split,
-            seed,
-            config,
-            sets,
-            out,
-            resume,
-            quiet,
-            device,
-        } => {
-            let devices = crate::devices::list(&device)?;
-            let run = if resume {
-                train::load_run(&out)?
-            } else {
-                let arch = match &init {
-                    Some(file) => Some(init_arch(file, arch.as_deref())?),
-                    None => {
-                        let dataset = crate::data::open(&data)?;
-                        let space = train::space_for(&preset, &dataset)?;
-                        arch.map(|text| open_arch_in(&text, &space)).transpose()?
-                    }
-                };
-                train::TrainRun {
-                    data,
-                    preset,
-                    search_split: if arch.is_some() { 0 } else { search_split },
-                    arch,
-                    sampler,
-                    seed,
-                    config: train::recipe(config.as_deref(), &sets)?,
-                    init,
-                }
-            };
-            train::train(&run, &out, resume, quiet, &devices)
-        }
+        Command::Train(args) => train::command(args),
         Command::Bench(args) => bench::run(&args),
         Command::BenchDecode(args) => bench::decode::run(&args),
         Command::BenchWorker { job } => bench::work(&job),
@@ -390,142 +310,12 @@ fn dispatch(command: Command) -> Result<String> {
             device,
         } => {
             let devices = crate::devices::list(&device)?;
-            if run.is_file() {
-                let data = data.ok_or_else(|| Error::InvalidValue {
-                    key: "--data".into(),
-                    message: format!(
-                        "{} is a network file; name the data to score it on with --data",
-                        run.display()
-                    ),
-                })?;
-                let scored = train::score_network(&run, &data, &devices[0])?;
-                return Ok(tables::score_table(&[scored], json));
-            }
-            let scored = train::score(&run, &archs, random, seed, &devices)?;
+            let scored = if run.is_file() {
+                vec![score::score_network(&run, data.as_deref(), &devices[0])?]
+            } else {
+                score::score(&run, &archs, random, seed, &devices)?
+            };
             Ok(tables::score_table(&scored, json))
         }
     }
-}
-
-/// The architecture `glit train --init FILE [--arch TEXT]` trains: the file's, or `text`
-/// read in the file's space.
-fn init_arch(file: &Path, text: Option<&str>) -> Result<Arch> {
-    let network =
-        crate::train::NetworkFile::<burn::Dispatch>::read(file, &crate::devices::named("cpu")?)?;
-    let Some(text) = text else {
-        return Ok(network.arch);
-    };
-    open_arch_in(text, network.net.space()).map_err(|e| {
-        Error::invalid_data(
-            file.display(),
-            format!(
-                "holds {}, and --arch {text} is not that architecture ({e})",
-                network.arch
-            ),
-        )
-    })
-}
-
-/// An architecture in canonical form, its space, and its cost in every convention.
-fn costed(text: &str, preset: Option<&str>) -> Result<(Space, Arch, Vec<Cost>)> {
-    let (arch, space) = open_arch(text, preset)?;
-    let arch = space.canonical(&arch)?;
-    let costs = Convention::ALL
-        .iter()
-        .map(|&c| space.cost(&arch, c))
-        .collect::<Result<Vec<_>>>()?;
-    Ok((space, arch, costs))
-}
-
-/// `glit show`: the diagram files and the cost table.
-fn show(text: &str, preset: Option<&str>, out: &Path) -> Result<String> {
-    let (space, arch, costs) = costed(text, preset)?;
-    let name = if text.contains('(') {
-        "architecture"
-    } else {
-        text
-    };
-    let title = format!(
-        "{name}: {:.2} MFLOPs, {} params",
-        costs[0].mflops(),
-        tables::thousands(costs[0].params())
-    );
-    let dir = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let stem = out
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .ok_or_else(|| Error::InvalidValue {
-            key: "--out".into(),
-            message: format!("{} names no file", out.display()),
-        })?;
-    let diagram = crate::report::diagram::ArchDiagram { arch: &arch, title };
-    let written = crate::report::figure::save(&diagram, dir, &stem)?;
-    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
-    Ok(format!(
-        "{}\ndiagram: {}\n",
-        tables::cost_table(&space, &arch, &costs),
-        names.join(", ")
-    ))
-}
-
-/// An architecture of `space`: `baseline` (its all-global one), a built-in name, a compact
-/// form or a JSON file; checked against the space.
-pub fn open_arch_in(text: &str, space: &Space) -> Result<Arch> {
-    let arch = if text == "baseline" {
-        space.baseline()?
-    } else {
-        parse_arch(text).map_err(|error| match error {
-            Error::UnknownArch { name, known } => Error::UnknownArch {
-                name,
-                known: format!("baseline, {known}"),
-            },
-            other => other,
-        })?
-    };
-    space.check(&arch).map_err(|e| naming_file(text, e))?;
-    space.canonical(&arch).map_err(|e| naming_file(text, e))
-}
-
-/// `error` with the file an architecture came from, when it came from one.
-fn naming_file(text: &str, error: Error) -> Error {
-    match error {
-        Error::NotInSpace(message) if Path::new(text).is_file() => {
-            Error::NotInSpace(format!("{text}: {message}"))
-        }
-        other => other,
-    }
-}
-
-/// A built-in architecture name, a compact form, or an architecture JSON file.
-fn parse_arch(text: &str) -> Result<Arch> {
-    if preset_of(text).is_some() {
-        presets::named_arch(text)
-    } else if text.contains('(') {
-        text.parse()
-    } else if Path::new(text).exists() || text.ends_with(".json") {
-        Arch::load(Path::new(text))
-    } else {
-        Err(Error::UnknownArch {
-            name: text.into(),
-            known: presets::NAMED_ARCHS.map(|(n, _)| n).join(", "),
-        })
-    }
-}
-
-/// An architecture (built-in name, JSON file or compact form) and the space it is costed in.
-fn open_arch(text: &str, preset: Option<&str>) -> Result<(Arch, Space)> {
-    let builtin = preset_of(text);
-    let arch = parse_arch(text)?;
-    let space_name = preset.or(builtin).ok_or_else(|| Error::InvalidValue {
-        key: "--preset".into(),
-        message: format!(
-            "`{text}` is not a built-in architecture, so name its space with --preset"
-        ),
-    })?;
-    let space = presets::open(space_name)?;
-    space.check(&arch).map_err(|e| naming_file(text, e))?;
-    Ok((arch, space))
 }

@@ -67,7 +67,7 @@ pub struct PredictArgs {
 /// `glit import`: reads, maps and checks the checkpoint, writes the network file, and says
 /// what it wrote.
 pub fn import(args: &ImportArgs) -> Result<String> {
-    let (arch, space) = super::open_arch(&args.arch, args.preset.as_deref())?;
+    let (arch, space) = super::arch::open_arch(&args.arch, args.preset.as_deref())?;
     let arch = space.canonical(&arch)?;
     let device = crate::devices::named("cpu")?;
     let (net, layout) = import_network::<Dispatch>(&args.file, &space, &arch, &device)?;

@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use serde::Serialize;
+
 use crate::error::Result;
 use crate::space::cost::{Convention, Cost};
 use crate::space::{Arch, Space};
@@ -103,8 +105,21 @@ pub fn cost_json(space: &Space, arch: &Arch, costs: &[Cost]) -> String {
     serde_json::to_string_pretty(&document).expect("plain values serialise") + "\n"
 }
 
+/// One scored architecture.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scored {
+    /// The architecture.
+    pub arch: Arch,
+    /// Accuracy (0–1) on the search split with inherited, recalibrated weights.
+    pub score: f64,
+    /// MFLOPs, official convention.
+    pub mflops: f64,
+    /// Parameters.
+    pub params: u64,
+}
+
 /// Scored architectures, best first: a table, or JSON lines.
-pub fn score_table(scored: &[super::train::Scored], json: bool) -> String {
+pub fn score_table(scored: &[Scored], json: bool) -> String {
     let mut sorted: Vec<_> = scored.iter().collect();
     sorted.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut out = String::new();

@@ -3,22 +3,99 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::module::Module;
 use burn::{Dispatch, DispatchDevice};
 use serde::{Deserialize, Serialize};
 
+use super::arch::init_arch;
 use super::open_arch_in;
 use crate::data::{self, Dataset, Input, Loader, Split};
 use crate::error::{Error, Result};
 use crate::model::{SharingPlan, Supernet};
 use crate::rng;
-use crate::space::cost::Convention;
 use crate::space::presets;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, learning_check, CheckpointFile, FlopsBins, NetworkFile, Outputs, Sampler, ScoreConfig,
-    TrainConfig, TrainData, Trainer, Uniform,
+    self, learning_check, CheckpointFile, FlopsBins, NetworkFile, Outputs, Sampler, TrainConfig,
+    TrainData, Trainer, Uniform,
 };
+
+/// What `glit train` is asked.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Data: `fashion-mnist-mini` (bundled) or a folder of MNIST-style IDX files.
+    #[arg(long, default_value = "fashion-mnist-mini")]
+    pub data: String,
+    /// A preset (`micro` and `nano` size themselves to the data) or a space JSON file.
+    #[arg(long, default_value = "micro")]
+    pub preset: String,
+    /// Train this architecture alone (`baseline`: the all-global one; a built-in name, a
+    /// compact form or a JSON file) instead of the supernet.
+    #[arg(long)]
+    pub arch: Option<String>,
+    /// Start from the weights of this network file (`glit import` writes one) and
+    /// fine-tune it standalone; its architecture unless --arch names the same one.
+    #[arg(long, value_name = "NETWORK_FILE")]
+    pub init: Option<std::path::PathBuf>,
+    /// Supernet sampling: `uniform` or `flops-bins:N` (SPOS).
+    #[arg(long, default_value = "uniform")]
+    pub sampler: String,
+    /// Training images held out for scoring candidates (supernet runs).
+    #[arg(long, default_value_t = 1000)]
+    pub search_split: usize,
+    /// Seed of every random choice in the run.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// A training recipe as JSON (missing keys keep their defaults).
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+    /// Override one recipe key, e.g. `--set epochs=3 --set lr=5e-4`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// The run directory.
+    #[arg(long, default_value = "runs/train")]
+    pub out: std::path::PathBuf,
+    /// Continue the run in `--out` from its checkpoint, with its own run.json.
+    #[arg(long)]
+    pub resume: bool,
+    /// No progress bar or per-epoch lines.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Devices, comma-separated: `cpu` (default), `cuda:N` (builds with `--features
+    /// cuda`), `ndarray` (builds with `--features ndarray`); several train data-parallel.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+/// `glit train`: the run `args` describe (or the one `--out` holds, with `--resume`),
+/// trained into its directory.
+pub fn command(args: TrainArgs) -> Result<String> {
+    let devices = crate::devices::list(&args.device)?;
+    let run = if args.resume {
+        load_run(&args.out)?
+    } else {
+        let arch = match &args.init {
+            Some(file) => Some(init_arch(file, args.arch.as_deref())?),
+            None => {
+                let dataset = data::open(&args.data)?;
+                let space = space_for(&args.preset, &dataset)?;
+                args.arch
+                    .map(|text| open_arch_in(&text, &space))
+                    .transpose()?
+            }
+        };
+        TrainRun {
+            data: args.data,
+            preset: args.preset,
+            search_split: if arch.is_some() { 0 } else { args.search_split },
+            arch,
+            sampler: args.sampler,
+            seed: args.seed,
+            config: recipe(args.config.as_deref(), &args.sets)?,
+            init: args.init,
+        }
+    };
+    train(&run, &args.out, args.resume, args.quiet, &devices)
+}
 
 /// What `glit train` was asked to do, saved as `run.json` so `--resume` repeats it exactly.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -235,38 +312,6 @@ pub fn standalone_network(dir: &Path, device: &DispatchDevice) -> Result<Network
     })
 }
 
-/// The test accuracy of the network file at `path` on `data`, prepared with the network's
-/// own normalisation (no BatchNorm recalibration: the network's statistics are its own).
-pub fn score_network(path: &Path, data: &str, device: &DispatchDevice) -> Result<Scored> {
-    let dataset = data::open(data)?;
-    let network = NetworkFile::<Dispatch>::read(path, device)?;
-    network.check_fits(&dataset, path)?;
-    let loader = Loader {
-        channels: dataset.channels,
-        image_size: dataset.image_size,
-        normalization: network.input.normalization.clone(),
-        mirror_invariant: dataset.mirror_invariant,
-    };
-    let score = train::accuracy(
-        &network.net,
-        &network.arch,
-        &loader,
-        &dataset.test,
-        128,
-        device,
-    )?;
-    let cost = network
-        .net
-        .space()
-        .cost(&network.arch, Convention::Official)?;
-    Ok(Scored {
-        score,
-        mflops: cost.mflops(),
-        params: cost.params(),
-        arch: network.arch,
-    })
-}
-
 fn sampler_for(run: &TrainRun, space: &Space) -> Result<Box<dyn Sampler>> {
     if run.arch.is_some() || run.sampler == "uniform" {
         return Ok(Box::new(Uniform));
@@ -292,98 +337,8 @@ pub fn load_run(dir: &Path) -> Result<TrainRun> {
     serde_json::from_str(&text).map_err(|e| Error::json(path.display().to_string(), &e))
 }
 
-/// One scored architecture.
-#[derive(Clone, Debug, Serialize)]
-pub struct Scored {
-    /// The architecture.
-    pub arch: Arch,
-    /// Accuracy (0–1) on the search split with inherited, recalibrated weights.
-    pub score: f64,
-    /// MFLOPs, official convention.
-    pub mflops: f64,
-    /// Parameters.
-    pub params: u64,
-}
-
-/// Scores `archs` (or `random` sampled ones) with the supernet of the run in `dir`, on
-/// `devices` (each scores a share of the candidates, all at once).
-pub fn score(
-    dir: &Path,
-    archs: &[String],
-    random: usize,
-    seed: u64,
-    devices: &[DispatchDevice],
-) -> Result<Vec<Scored>> {
-    let run = load_run(dir)?;
-    if run.arch.is_some() || run.search_split == 0 {
-        return Err(Error::InvalidValue {
-            key: "RUN_DIR".into(),
-            message: format!(
-                "{} is a standalone run (or has no search split); scoring needs a supernet run",
-                dir.display()
-            ),
-        });
-    }
-    let dataset = data::open(&run.data)?;
-    let loader = Loader::for_dataset(&dataset);
-    let (train_split, search_split) = splits(&run, &dataset)?;
-    let device = DispatchDevice::autodiff(devices[0].clone());
-    let (trainer, warnings) = Trainer::<Dispatch>::resume(&checkpoint_file(dir), &device)?;
-    warn(&warnings);
-    let net = trainer.inference_net();
-    let space = net.space().clone();
-    let mut candidates = archs
-        .iter()
-        .map(|text| open_arch_in(text, &space))
-        .collect::<Result<Vec<_>>>()?;
-    let mut stream = rng::seeded(seed);
-    candidates.extend((0..random).map(|_| space.sample(&mut stream)));
-    let config = ScoreConfig::scaled_for(train_split.len());
-    // Candidate i goes to device i mod n; each device's copy of the network is its own
-    // (statistics included), so the scores do not depend on how many devices there are.
-    let nets: Vec<Supernet<Dispatch>> = devices.iter().map(|d| net.clone().to_device(d)).collect();
-    let jobs = devices
-        .iter()
-        .zip(&nets)
-        .enumerate()
-        .map(|(k, (device, net))| {
-            let (candidates, loader, train_split, search_split, config, space) = (
-                &candidates,
-                &loader,
-                &train_split,
-                &search_split,
-                &config,
-                &space,
-            );
-            move || -> Result<Vec<(usize, Scored)>> {
-                let mut out = Vec::new();
-                for (index, arch) in candidates.iter().enumerate().skip(k).step_by(devices.len()) {
-                    let score =
-                        train::score(net, arch, loader, train_split, search_split, config, device)?;
-                    let cost = space.cost(arch, Convention::Official)?;
-                    out.push((
-                        index,
-                        Scored {
-                            score,
-                            mflops: cost.mflops(),
-                            params: cost.params(),
-                            arch: arch.clone(),
-                        },
-                    ));
-                }
-                Ok(out)
-            }
-        });
-    let mut scored = Vec::new();
-    for part in crate::train::at_once(jobs) {
-        scored.extend(part?);
-    }
-    scored.sort_by_key(|(index, _)| *index);
-    Ok(scored.into_iter().map(|(_, s)| s).collect())
-}
-
 /// Prints each warning to stderr.
-fn warn(warnings: &[String]) {
+pub(super) fn warn(warnings: &[String]) {
     for warning in warnings {
         eprintln!("warning: {warning}");
     }
