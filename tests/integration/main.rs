@@ -1,5 +1,6 @@
 //! glit's integration tests: one binary, one module per area.
 
+mod architecture;
 mod bad_inputs;
 mod cli;
 mod cost;
