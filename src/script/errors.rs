@@ -3,14 +3,24 @@
 
 use rhai::{EvalAltResult, Position};
 
+use super::call_hints::CallShapes;
 use super::engine::MEMORY_LIMIT;
 use super::stdlib::STDLIB;
 
 /// The text of `error`, raised running (or compiling) `file`.
 pub fn describe(file: &str, error: &EvalAltResult) -> String {
+    describe_with(file, error, &CallShapes::default())
+}
+
+/// [`describe`], with a hint where the error is a property called as a method or a method
+/// read as a property (`shapes` knows which names are which).
+pub fn describe_with(file: &str, error: &EvalAltResult, shapes: &CallShapes) -> String {
     let mut trail = Vec::new();
     let (origin, leaf) = innermost(file, error, &mut trail);
     let mut out = format!("{}: {}", at(&origin, leaf.position()), message(leaf));
+    if let Some(hint) = shapes.hint(leaf) {
+        out.push_str(&format!("\n  hint: {hint}"));
+    }
     for line in trail.iter().rev() {
         out.push_str("\n  ");
         out.push_str(line);

@@ -6,6 +6,7 @@
 //! and convert the result or error back. No algorithm lives here.
 
 mod arch_api;
+mod call_hints;
 mod convert;
 mod data_api;
 mod engine;

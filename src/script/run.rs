@@ -10,8 +10,9 @@ use burn::DispatchDevice;
 use rhai::{Engine, Scope};
 use serde::{Deserialize, Serialize};
 
+use super::call_hints::CallShapes;
 use super::engine::engine;
-use super::errors::describe;
+use super::errors::{describe, describe_with};
 use super::limits::Limits;
 use crate::error::{Error, Result};
 use crate::run::Run;
@@ -145,7 +146,9 @@ fn execute(engine: &Engine, name: &str, source: &str) -> Result<()> {
         engine.run_ast_with_scope(&mut Scope::new(), &ast)
     }));
     match outcome {
-        Ok(result) => result.map_err(|e| Error::Script(describe(name, &e))),
+        Ok(result) => {
+            result.map_err(|e| Error::Script(describe_with(name, &e, &CallShapes::of(engine))))
+        }
         Err(panic) => {
             let what = panic
                 .downcast_ref::<String>()

@@ -472,3 +472,30 @@ fn check_and_api_work_without_running() {
     assert!(!files.is_empty(), "no definition files");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_property_called_as_a_method_and_a_method_read_as_a_property_get_a_hint() {
+    let err = error(
+        "property_call",
+        "let p = search::population();\nlet m = p.members();\n",
+    );
+    assert!(
+        err.contains("`members` is a property of Population")
+            && err.contains("write `population.members` without parentheses"),
+        "{err}"
+    );
+    let err = error(
+        "method_read",
+        "let p = search::population();\nlet t = p.top;\n",
+    );
+    assert!(
+        err.contains("`top` is a method of Population") && err.contains("population.top(…)"),
+        "{err}"
+    );
+    // Other errors carry no hint.
+    let err = error(
+        "no_hint",
+        "let p = search::population();\nlet t = p.nothing();\n",
+    );
+    assert!(!err.contains("hint:"), "{err}");
+}
