@@ -11,6 +11,7 @@ mod heap;
 mod journal_step;
 mod lock;
 mod retrain;
+mod scoring;
 mod training;
 
 pub use accuracy::AccuracyRequest;
@@ -19,4 +20,5 @@ pub use context::{Labels, Run, Shared};
 pub use heap::ScriptHeap;
 pub use lock::lock;
 pub use retrain::{RetrainRequest, Retrained};
+pub use scoring::ScoreRequest;
 pub use training::TrainingRun;

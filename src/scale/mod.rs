@@ -11,6 +11,7 @@ pub mod heartbeat;
 pub mod lease;
 pub mod net_file;
 pub mod run_status;
+pub mod schedule;
 pub mod worker;
 
 pub use board::{ScoreTask, FINISHED_KEY};
