@@ -5,8 +5,8 @@
 //! and sleeps until they finish, so each of the thousands of tensor operations in a training
 //! step woke the pool's two threads and then the caller: three context switches, and one of
 //! the two cores idle while the caller ran the serial parts. On a worker of the pool the caller
-//! runs one piece itself and wakes one other thread. The micro preset's training step went
-//! from about 285 to 365 images/s with the same numbers (BENCHMARKS.md, round 4).
+//! runs one piece itself and wakes one other thread, which made the micro preset's training
+//! step about a quarter faster with the same numbers.
 
 /// Checks `GLIT_POOL_SPIN_US` before any work starts: the spinners (`crate::pool_spin`) would
 /// ignore a value they cannot read and wait their default 50 ms, which a user who set it would
