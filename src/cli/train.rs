@@ -15,8 +15,8 @@ use crate::rng;
 use crate::space::presets;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, learning_check, CheckpointFile, FlopsBins, NetworkFile, Outputs, Sampler, TrainConfig,
-    TrainData, Trainer, Uniform,
+    self, learning_check, named_sampler, CheckpointFile, NetworkFile, Outputs, Sampler,
+    TrainConfig, TrainData, Trainer, Uniform,
 };
 
 /// What `glit train` is asked.
@@ -313,21 +313,10 @@ pub fn standalone_network(dir: &Path, device: &DispatchDevice) -> Result<Network
 }
 
 fn sampler_for(run: &TrainRun, space: &Space) -> Result<Box<dyn Sampler>> {
-    if run.arch.is_some() || run.sampler == "uniform" {
+    if run.arch.is_some() {
         return Ok(Box::new(Uniform));
     }
-    if let Some(bins) = run.sampler.strip_prefix("flops-bins:") {
-        let bins: usize = bins.parse().map_err(|_| Error::InvalidValue {
-            key: "--sampler".into(),
-            message: format!("`{bins}` is not a bin count"),
-        })?;
-        let mut stream = rng::seeded(run.seed);
-        return Ok(Box::new(FlopsBins::new(space, bins, &mut stream)?));
-    }
-    Err(Error::InvalidValue {
-        key: "--sampler".into(),
-        message: format!("`{}` is not `uniform` or `flops-bins:N`", run.sampler),
-    })
+    named_sampler(&run.sampler, "--sampler", space, run.seed)
 }
 
 /// Reads a run directory's `run.json`.

@@ -10,10 +10,7 @@ use super::registry::{function, getter, method};
 use super::rng_api::SharedRng;
 use crate::run::Shared;
 use crate::space::cost::Convention;
-use crate::space::{presets, Arch, Details, Dimension, Space};
-
-/// Draws a constrained sampler tries before it gives up.
-pub const MAX_TRIES: usize = 10_000;
+use crate::space::{first_accepted, presets, Arch, Details, Dimension, Space, SAMPLE_TRIES};
 
 /// The `space` module.
 pub fn module(_context: &Shared) -> Module {
@@ -314,13 +311,16 @@ fn sample_where(
     rng: &SharedRng,
     accept: &FnPtr,
 ) -> Fallible<Arch> {
-    for _ in 0..MAX_TRIES {
-        let arch = rng.with(|r| space.sample(r));
-        if accept.call_within_context::<bool>(ctx, (arch.clone(),))? {
-            return Ok(arch);
-        }
-    }
-    Err(fail(crate::Error::ConstraintNeverMet { tries: MAX_TRIES }))
+    first_accepted(
+        SAMPLE_TRIES,
+        || Ok(rng.with(|r| space.sample(r))),
+        |arch| accept.call_within_context::<bool>(ctx, (arch.clone(),)),
+    )?
+    .ok_or_else(|| {
+        fail(crate::Error::ConstraintNeverMet {
+            tries: SAMPLE_TRIES,
+        })
+    })
 }
 
 fn with_candidates(space: &Space, block: INT, dimension: &str, values: &Array) -> Fallible<Space> {

@@ -11,14 +11,13 @@ use super::data_api::SharedData;
 use super::registry::function;
 use super::rng_api::SharedRng;
 use super::scoring::Scorer;
-use super::space_api::MAX_TRIES;
 use super::supernet_api::{NetState, SharedNet};
 use crate::error::Error;
 use crate::hashes::digest;
-use crate::rng::{self, SearchRng};
+use crate::rng::SearchRng;
 use crate::run::{AccuracyRequest, RetrainRequest, Shared, TrainingRun};
-use crate::space::{Arch, Space};
-use crate::train::{EpochMetrics, FlopsBins, Sampler, TrainConfig};
+use crate::space::{first_accepted, Arch, Space, SAMPLE_TRIES};
+use crate::train::{named_sampler, EpochMetrics, Sampler, TrainConfig, Uniform};
 
 /// The `train` module.
 pub fn module(context: &Shared) -> Module {
@@ -136,8 +135,7 @@ pub fn register(_engine: &mut Engine) {}
 
 /// How each SPOS step's architecture is drawn.
 enum Draw {
-    Uniform,
-    Bins(FlopsBins),
+    Named(Box<dyn Sampler>),
     Closure(FnPtr),
 }
 
@@ -151,32 +149,33 @@ struct ScriptSampler<'c, 'n> {
 impl Sampler for ScriptSampler<'_, '_> {
     fn sample(&mut self, space: &Space, rng: &mut SearchRng) -> crate::Result<Arch> {
         let script_error = |e: Box<rhai::EvalAltResult>| Error::Script(e.to_string());
-        for _ in 0..MAX_TRIES {
-            let arch = match &mut self.draw {
-                Draw::Uniform => space.sample(rng),
-                Draw::Bins(bins) => bins.sample(space, rng)?,
+        let (call, constraint) = (self.call, &self.constraint);
+        let draw = &mut self.draw;
+        let drawn = first_accepted(
+            SAMPLE_TRIES,
+            || match draw {
+                Draw::Named(sampler) => sampler.sample(space, rng),
                 Draw::Closure(f) => {
                     // The closure draws from the trainer's stream through a handle; its state
                     // comes back afterwards, so checkpoints record it.
                     let handle = SharedRng::from_stream(rng.clone());
                     let arch: Arch = f
-                        .call_within_context(self.call, (space.clone(), handle.clone()))
+                        .call_within_context(call, (space.clone(), handle.clone()))
                         .map_err(script_error)?;
                     *rng = handle.state();
-                    space.canonical(&arch)?
+                    space.canonical(&arch)
                 }
-            };
-            let accepted = match &self.constraint {
-                None => true,
+            },
+            |arch| match constraint {
+                None => Ok(true),
                 Some(c) => c
-                    .call_within_context::<bool>(self.call, (arch.clone(),))
-                    .map_err(script_error)?,
-            };
-            if accepted {
-                return Ok(arch);
-            }
-        }
-        Err(Error::ConstraintNeverMet { tries: MAX_TRIES })
+                    .call_within_context::<bool>(call, (arch.clone(),))
+                    .map_err(script_error),
+            },
+        )?;
+        drawn.ok_or(Error::ConstraintNeverMet {
+            tries: SAMPLE_TRIES,
+        })
     }
 }
 
@@ -208,7 +207,7 @@ fn spos(
     let state = net.snapshot();
     let space = state.net.space().clone();
     let (draw, sampler_id) = match sampler {
-        None => (Draw::Uniform, "uniform".to_string()),
+        None => (Draw::Named(Box::new(Uniform)), "uniform".to_string()),
         Some(s) if s.is_string() => {
             let text = s.to_string();
             (draw_named(&text, &space, seed)?, text)
@@ -271,20 +270,7 @@ fn spos(
 }
 
 fn draw_named(text: &str, space: &Space, seed: u64) -> Fallible<Draw> {
-    if text == "uniform" {
-        return Ok(Draw::Uniform);
-    }
-    if let Some(bins) = text.strip_prefix("flops-bins:") {
-        let bins: usize = bins
-            .parse()
-            .map_err(|_| bad("sampler", format!("`{bins}` is not a bin count")))?;
-        let bins = lift(FlopsBins::new(space, bins, &mut rng::seeded(seed)))?;
-        return Ok(Draw::Bins(bins));
-    }
-    Err(bad(
-        "sampler",
-        format!("`{text}` is not \"uniform\" or \"flops-bins:N\""),
-    ))
+    lift(named_sampler(text, "sampler", space, seed)).map(Draw::Named)
 }
 
 /// The recipe keys left in `o`, over the defaults.

@@ -17,6 +17,7 @@ mod stages;
 pub use arch::{Arch, BlockArch};
 pub use choices::BlockChoices;
 pub use dimension::Dimension;
+pub use operators::{first_accepted, SAMPLE_TRIES};
 pub use presets::{named_arch, preset};
 pub use search_space::Space;
 pub use skeleton::{Activation, Skeleton};

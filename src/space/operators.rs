@@ -51,13 +51,12 @@ impl Space {
         max_tries: usize,
         mut predicate: impl FnMut(&Arch) -> bool,
     ) -> Result<Arch> {
-        for _ in 0..max_tries {
-            let arch = self.sample(rng);
-            if predicate(&arch) {
-                return Ok(arch);
-            }
-        }
-        Err(Error::ConstraintNeverMet { tries: max_tries })
+        first_accepted(
+            max_tries,
+            || Ok(self.sample(rng)),
+            |arch| Ok(predicate(arch)),
+        )?
+        .ok_or(Error::ConstraintNeverMet { tries: max_tries })
     }
 
     /// `arch` with each value redrawn with probability `prob` (SPOS's per-gene mutation). A
@@ -126,4 +125,24 @@ impl Space {
             blocks,
         })
     }
+}
+
+/// Draws a constrained sampler makes before it gives up, unless told otherwise.
+pub const SAMPLE_TRIES: usize = 10_000;
+
+/// Rejection sampling, the one loop every constrained sampler runs: the first of at most
+/// `max_tries` architectures from `draw` that `accept` takes, or `None`. Errors of either
+/// closure (a script's, say) end the loop as they are.
+pub fn first_accepted<E>(
+    max_tries: usize,
+    mut draw: impl FnMut() -> std::result::Result<Arch, E>,
+    mut accept: impl FnMut(&Arch) -> std::result::Result<bool, E>,
+) -> std::result::Result<Option<Arch>, E> {
+    for _ in 0..max_tries {
+        let arch = draw()?;
+        if accept(&arch)? {
+            return Ok(Some(arch));
+        }
+    }
+    Ok(None)
 }

@@ -28,7 +28,7 @@ pub use network_file::NetworkFile;
 pub use optimizer::{decays, AdamW};
 pub use parallel::{at_once, evaluation_threads, sum_over_shares};
 pub use progress::{clock, ProgressBar};
-pub use sampler::{Constrained, Fixed, FlopsBins, FromFn, Sampler, Uniform};
+pub use sampler::{named_sampler, Constrained, Fixed, FlopsBins, FromFn, Sampler, Uniform};
 pub use schedule::Schedule;
 pub use trainer::{describe, Outputs, TrainData, Trainer};
 pub use trainer_file::FORMAT;

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::rng::SearchRng;
 use crate::space::cost::Convention;
-use crate::space::{Arch, Space};
+use crate::space::{Arch, Space, SAMPLE_TRIES};
 
 /// Draws the architecture of one training step. All randomness comes from `rng`.
 pub trait Sampler {
@@ -90,7 +90,7 @@ impl FlopsBins {
             .collect();
         Ok(FlopsBins {
             edges,
-            max_tries: 10_000,
+            max_tries: SAMPLE_TRIES,
         })
     }
 
@@ -124,4 +124,27 @@ impl<F: FnMut(&Space, &mut SearchRng) -> Result<Arch>> Sampler for FromFn<F> {
         space.check(&arch)?;
         Ok(arch)
     }
+}
+
+/// A sampler named in text, as `glit train --sampler` and `train::spos`'s `sampler` option
+/// take it: `uniform` or `flops-bins:N` (SPOS's FLOPs bins).
+pub fn named_sampler(text: &str, key: &str, space: &Space, seed: u64) -> Result<Box<dyn Sampler>> {
+    let invalid = |message: String| Error::InvalidValue {
+        key: key.into(),
+        message,
+    };
+    if text == "uniform" {
+        return Ok(Box::new(Uniform));
+    }
+    let Some(bins) = text.strip_prefix("flops-bins:") else {
+        return Err(invalid(format!(
+            "`{text}` is not \"uniform\" or \"flops-bins:N\""
+        )));
+    };
+    let bins: usize = bins
+        .parse()
+        .map_err(|_| invalid(format!("`{bins}` is not a bin count")))?;
+    // The bins' edges come from their own stream of the seed, apart from the training's.
+    let mut stream = crate::rng::seeded(seed);
+    Ok(Box::new(FlopsBins::new(space, bins, &mut stream)?))
 }
