@@ -5,6 +5,7 @@
 //! Bindings convert script values at one boundary ([`convert`]), call one Rust function,
 //! and convert the result or error back. No algorithm lives here.
 
+mod admission;
 mod arch_api;
 mod call_hints;
 mod convert;

@@ -110,6 +110,37 @@ fn nsga2_returns_a_sorted_nondominated_front_of_scored_architectures() {
 }
 
 #[test]
+fn nsga2_scores_a_generation_at_once_through_a_scorer_with_the_closure_s_results() {
+    let dir = run(
+        "nsga2_scorer",
+        r#"
+        import "pareto" as pareto;
+        let data = data::open("synthetic", #{ search_split: 64 });
+        let space = space::glit("nano", data);
+        let net = supernet::create(space, #{ seed: 0 });
+        let options = #{ population: 4, generations: 1, seed: 1, verbose: false };
+        let scorer = train::scorer(net, data, #{ calibration_batches: 1 });
+        let cost = |arch| space.mflops(arch);
+        let batched = pareto::nsga2(space, scorer, cost, options);
+        let one_by_one = pareto::nsga2(space, |arch| train::score(net, arch, data,
+            #{ calibration_batches: 1 }), cost, options);
+        let a = batched.scored.members;
+        let b = one_by_one.scored.members;
+        expect(a.len() == b.len() && a.len() >= 4, `${a.len()} and ${b.len()} scored`);
+        for i in 0..a.len() {
+            expect(a[i].arch == b[i].arch && a[i].score == b[i].score, `member ${i} differs`);
+        }
+        "#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let rows = std::fs::read_to_string(dir.join("candidates.csv")).unwrap();
+    assert!(
+        rows.lines().count() > 8,
+        "both searches file their candidates:\n{rows}"
+    );
+}
+
+#[test]
 fn differing_blocks_ignores_values_a_block_does_not_use() {
     let result = run(
         "differing",

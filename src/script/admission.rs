@@ -1,0 +1,58 @@
+//! Admitting a new candidate, the check every search loop of the stdlib makes before it
+//! scores a child: an `Arch` (an operator that returns anything else is an error), in the
+//! space, not scored before, not already among this generation's children, and passing the
+//! constraint. One Rust primitive, so `evolve`, `aging`, `random` and `nsga2` share it.
+
+use rhai::{Array, Dynamic, Engine, FnPtr, NativeCallContext};
+
+use super::convert::{kind, Fallible};
+use super::registry::method;
+use super::shared_population::SharedPopulation;
+use crate::space::{Arch, Space};
+
+/// Registers `space.admits(child, scored, children, constraint)`.
+pub fn register(engine: &mut Engine) {
+    method(
+        "admits",
+        &[
+            "space: Space",
+            "child: ?",
+            "scored: Population",
+            "children: Array",
+            "constraint: FnPtr",
+            "bool",
+        ],
+        "Whether `child` may join `children`: an Arch (anything else is an error naming what\n\
+         an operator returned), in the space, not in `scored`, not among `children`, and\n\
+         accepted by `constraint` (`|arch| bool`, called last).",
+    )
+    .register_into_engine(
+        engine,
+        |call: NativeCallContext,
+         space: &mut Space,
+         child: Dynamic,
+         scored: SharedPopulation,
+         children: Array,
+         constraint: FnPtr|
+         -> Fallible<bool> {
+            let returned = kind(&child);
+            let Some(child) = child.try_cast::<Arch>() else {
+                return Err(format!("an operator returned {returned}, not an Arch").into());
+            };
+            let canonical = child.canonical();
+            let among = |other: &Dynamic| {
+                other
+                    .clone()
+                    .try_cast::<Arch>()
+                    .is_some_and(|a| a.canonical() == canonical)
+            };
+            if !space.contains(&child)
+                || scored.locked().contains(&child)
+                || children.iter().any(among)
+            {
+                return Ok(false);
+            }
+            constraint.call_within_context::<bool>(&call, (child,))
+        },
+    );
+}
