@@ -28,6 +28,20 @@ pub fn module(context: &Shared) -> Module {
          closure or a unit default).",
     )
     .set_into_module(&mut m, options);
+    function(
+        "options_within",
+        &["defaults: Map", "given: Map", "Map"],
+        "`options`, for a map that holds more than these options (a script's whole `params`,\n\
+         whose keys `params` has checked): keys not in `defaults` are left out, the others\n\
+         must have their default's type.",
+    )
+    .set_into_module(&mut m, |defaults: Map, given: Map| {
+        let known: Map = given
+            .into_iter()
+            .filter(|(key, _)| defaults.contains_key(key.as_str()))
+            .collect();
+        options(defaults, known)
+    });
     let ctx = context.clone();
     function(
         "stage",
