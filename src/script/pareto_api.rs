@@ -1,48 +1,54 @@
 //! `search::` functions for multi-objective search: Pareto fronts, crowding distance and
 //! NSGA-II's survivor selection over lists of objective vectors (every objective minimised).
 
+use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, Module, INT};
 
 use super::convert::{bad, count, int_list, kind, numbers, Fallible};
-use super::registry::function;
 use crate::search::pareto;
+
+/// A fallible script function's return type, under the name Rhai's metadata shows as the
+/// type a script receives (so `glit api` and the editor definitions say `-> Array`).
+type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 /// Adds the Pareto functions to the `search` module.
 pub fn add_to(m: &mut Module) {
-    function(
-        "pareto_fronts",
-        &["points: Array", "Array"],
-        "The points (arrays of objectives, all minimised: negate an accuracy) split into\n\
-         non-dominated fronts, best first, each an array of indices into `points`.",
-    )
-    .set_into_module(m, |points: Array| -> Fallible<Array> {
+    m.combine_flatten(exported_module!(pareto_functions));
+}
+
+/// The functions, with their signatures and docs taken from the Rust code (`glit api` and the
+/// editor definitions read them from here).
+#[export_module]
+mod pareto_functions {
+    use super::*;
+
+    /// The points (arrays of objectives, all minimised: negate an accuracy) split into
+    /// non-dominated fronts, best first, each an array of indices into `points`.
+    #[rhai_fn(return_raw)]
+    pub fn pareto_fronts(points: Array) -> RhaiResultOf<Array> {
         let points = objectives(&points)?;
         Ok(pareto::fronts(&points)
             .into_iter()
             .map(|front| Dynamic::from_array(indices(&front)))
             .collect::<Array>())
-    });
-    function(
-        "crowding_distance",
-        &["points: Array", "front: Array", "Array"],
-        "NSGA-II's crowding distance of each index in `front` (in that order); the extremes of\n\
-         every objective get the largest float (Rhai does not order infinities).",
-    )
-    .set_into_module(m, |points: Array, front: Array| -> Fallible<Array> {
+    }
+
+    /// NSGA-II's crowding distance of each index in `front` (in that order); the extremes of
+    /// every objective get the largest float (Rhai does not order infinities).
+    #[rhai_fn(return_raw)]
+    pub fn crowding_distance(points: Array, front: Array) -> RhaiResultOf<Array> {
         let points = objectives(&points)?;
         let front = positions(&front, points.len())?;
         Ok(pareto::crowding_distance(&points, &front)
             .into_iter()
             .map(|d| Dynamic::from_float(comparable(d)))
             .collect::<Array>())
-    });
-    function(
-        "pareto_ranks",
-        &["points: Array", "Array"],
-        "Each point's `#{front, crowding}`: its front number (0 is non-dominated) and its\n\
-         crowding distance within that front; compare with NSGA-II's crowded order.",
-    )
-    .set_into_module(m, |points: Array| -> Fallible<Array> {
+    }
+
+    /// Each point's `#{front, crowding}`: its front number (0 is non-dominated) and its
+    /// crowding distance within that front; compare with NSGA-II's crowded order.
+    #[rhai_fn(return_raw)]
+    pub fn pareto_ranks(points: Array) -> RhaiResultOf<Array> {
         let points = objectives(&points)?;
         Ok(pareto::ranks(&points)
             .into_iter()
@@ -53,26 +59,22 @@ pub fn add_to(m: &mut Module) {
                 Dynamic::from_map(map)
             })
             .collect::<Array>())
-    });
-    function(
-        "nsga2_survivors",
-        &["points: Array", "keep: i64", "Array"],
-        "NSGA-II's environmental selection: the indices of the `keep` points that survive,\n\
-         whole fronts first, the last front cut by crowding distance.",
-    )
-    .set_into_module(m, |points: Array, keep: INT| -> Fallible<Array> {
+    }
+
+    /// NSGA-II's environmental selection: the indices of the `keep` points that survive,
+    /// whole fronts first, the last front cut by crowding distance.
+    #[rhai_fn(return_raw)]
+    pub fn nsga2_survivors(points: Array, keep: INT) -> RhaiResultOf<Array> {
         let points = objectives(&points)?;
         Ok(indices(&pareto::survivors(&points, count("keep", keep)?)))
-    });
-    function(
-        "dominates",
-        &["a: Array", "b: Array", "bool"],
-        "Whether objectives `a` dominate `b` (all minimised): no worse anywhere, better once.",
-    )
-    .set_into_module(m, |a: Array, b: Array| -> Fallible<bool> {
+    }
+
+    /// Whether objectives `a` dominate `b` (all minimised): no worse anywhere, better once.
+    #[rhai_fn(return_raw)]
+    pub fn dominates(a: Array, b: Array) -> RhaiResultOf<bool> {
         let points = objectives(&vec![Dynamic::from_array(a), Dynamic::from_array(b)])?;
         Ok(pareto::dominates(&points[0], &points[1]))
-    });
+    }
 }
 
 /// `points` as vectors of finite numbers, all of one non-zero length.

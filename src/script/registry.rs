@@ -66,7 +66,7 @@ fn entries(functions: &[serde_json::Value], prefix: &str) -> String {
         .iter()
         .filter(|f| !f["docComments"].as_array().is_none_or(|d| d.is_empty()))
         .map(|f| {
-            let signature = f["signature"].as_str().unwrap_or_default();
+            let signature = without_result(f["signature"].as_str().unwrap_or_default());
             let signature = if let Some(rest) = signature.strip_prefix("get$") {
                 format!("{rest} (property)")
             } else if let Some(rest) = signature.strip_prefix("set$") {
@@ -90,4 +90,20 @@ fn entries(functions: &[serde_json::Value], prefix: &str) -> String {
         .into_iter()
         .map(|(signature, doc)| format!("{signature}\n{doc}\n"))
         .collect()
+}
+
+/// A signature with a fallible return type shown as what a script receives: a plugin
+/// function returning `Result<T, Box<EvalAltResult>>` returns `T` (or raises).
+fn without_result(signature: &str) -> String {
+    let Some((head, returned)) = signature.rsplit_once(" -> ") else {
+        return signature.to_string();
+    };
+    let returned = returned.replace(' ', "");
+    match returned
+        .strip_prefix("Result<")
+        .and_then(|r| r.strip_suffix(",Box<EvalAltResult>>"))
+    {
+        Some(inner) => format!("{head} -> {inner}"),
+        None => signature.to_string(),
+    }
 }
