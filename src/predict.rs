@@ -11,6 +11,9 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::train::NetworkFile;
 
+/// Classes shown per picture unless the caller says otherwise.
+pub const DEFAULT_TOP: usize = 5;
+
 /// Pictures run through the network at once.
 const BATCH: usize = 16;
 

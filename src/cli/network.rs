@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use burn::{Dispatch, DispatchDevice};
 
-use crate::data::{imagenet_classes, Input, Normalization, IMAGENET_MEAN, IMAGENET_STD};
+use crate::data::{imagenet_classes, Input, Normalization};
 use crate::error::{Error, Result};
 use crate::import::{import_network, Layout};
 use crate::predict::{self, Prediction};
@@ -54,7 +54,7 @@ pub struct PredictArgs {
     #[arg(required = true)]
     pub images: Vec<PathBuf>,
     /// How many classes to show per picture.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = predict::DEFAULT_TOP)]
     pub top: usize,
     /// Print one JSON line per picture instead of a table.
     #[arg(long)]
@@ -114,9 +114,10 @@ fn layout_name(layout: Layout) -> &'static str {
 /// `--mean`/`--std` say otherwise; a network not of 3 channels must be told.
 fn input_for(args: &ImportArgs, skeleton: &Skeleton) -> Result<Input> {
     let channels = skeleton.channels;
-    let given = |values: &[f32], imagenet: [f32; 3], key: &str| -> Result<Vec<f32>> {
+    let imagenet = Input::imagenet(skeleton.image_size);
+    let given = |values: &[f32], standard: &[f32], key: &str| -> Result<Vec<f32>> {
         match values.len() {
-            0 if channels == 3 => Ok(imagenet.to_vec()),
+            0 if channels == 3 => Ok(standard.to_vec()),
             1 => Ok(vec![values[0]; channels]),
             n if n == channels => Ok(values.to_vec()),
             0 => Err(Error::InvalidValue {
@@ -141,13 +142,13 @@ fn input_for(args: &ImportArgs, skeleton: &Skeleton) -> Result<Input> {
         }
     };
     let input = Input {
-        image_size: skeleton.image_size,
         channels,
         crop_fraction: args.crop_fraction,
         normalization: Normalization {
-            mean: given(&args.mean, IMAGENET_MEAN, "--mean")?,
-            std: given(&args.std, IMAGENET_STD, "--std")?,
+            mean: given(&args.mean, &imagenet.normalization.mean, "--mean")?,
+            std: given(&args.std, &imagenet.normalization.std, "--std")?,
         },
+        ..imagenet
     };
     input.check("the import options")?;
     Ok(input)

@@ -11,9 +11,9 @@ use super::{Dataset, Loader, Normalization};
 use crate::error::{Error, Result};
 
 /// ImageNet's per-channel mean, as timm and torchvision normalise with.
-pub const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+const IMAGENET_MEAN: [f32; 3] = [0.485, 0.456, 0.406];
 /// ImageNet's per-channel standard deviation.
-pub const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
+const IMAGENET_STD: [f32; 3] = [0.229, 0.224, 0.225];
 
 /// The preparation of one picture: resize (bicubic) so the shorter side is
 /// `image_size / crop_fraction`, cut the centre `image_size × image_size`, convert to the

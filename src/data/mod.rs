@@ -27,7 +27,7 @@ pub use bundle::{DataBundle, DataRequest};
 pub use bundled::BUNDLED;
 pub use decode_pool::decode_threads;
 pub use file_list::{FileImages, FileList};
-pub use input::{Input, IMAGENET_MEAN, IMAGENET_STD};
+pub use input::Input;
 pub use loader::{batch_order, Augment, Batch, HostBatch, Loader, Normalization, StreamAugment};
 pub use prefetch::{mix, prefetch_depth, Batches};
 pub use split::{Images, Split};

@@ -3,7 +3,7 @@
 //! only says the function or getter is not there; the hint says which one it is and how to
 //! write it, from the functions the engine has registered.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rhai::{Engine, EvalAltResult};
 
@@ -11,7 +11,7 @@ use rhai::{Engine, EvalAltResult};
 #[derive(Debug, Default)]
 pub struct CallShapes {
     /// Properties: (type, name).
-    properties: BTreeMap<(String, String), String>,
+    properties: BTreeSet<(String, String)>,
     /// Methods: (type of the first argument, name) → a signature to show.
     methods: BTreeMap<(String, String), String>,
 }
@@ -25,9 +25,7 @@ impl CallShapes {
                 continue;
             };
             if let Some(property) = name.strip_prefix("get$") {
-                shapes
-                    .properties
-                    .insert((first_type, property.to_string()), signature.clone());
+                shapes.properties.insert((first_type, property.to_string()));
             } else if !name.contains('$') {
                 shapes
                     .methods
@@ -46,7 +44,7 @@ impl CallShapes {
                 let (name, types) = tried.split_once(" (")?;
                 let receiver = types.trim_end_matches(')').split(',').next()?.trim();
                 let key = (receiver.to_string(), name.trim().to_string());
-                self.properties.contains_key(&key).then(|| {
+                self.properties.contains(&key).then(|| {
                     let value = receiver.to_lowercase();
                     format!(
                         "`{name}` is a property of {receiver}, not a method: write `{value}.{name}` \

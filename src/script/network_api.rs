@@ -28,7 +28,7 @@ pub fn module(context: &Shared) -> Module {
         &mut m,
         move |network: ImmutableString, images: Array, options: Map| {
             let mut o = Options::new("network::predict", options);
-            let top = o.positive("top", 5)?;
+            let top = o.positive("top", predict::DEFAULT_TOP)?;
             o.finish()?;
             run_predict(&ctx, &network, &images, top)
         },
@@ -40,7 +40,7 @@ pub fn module(context: &Shared) -> Module {
         "`predict` with the 5 most probable classes per picture.",
     )
     .set_into_module(&mut m, move |network: ImmutableString, images: Array| {
-        run_predict(&ctx, &network, &images, 5)
+        run_predict(&ctx, &network, &images, predict::DEFAULT_TOP)
     });
     m
 }
