@@ -6,53 +6,79 @@
 use rhai::{Array, Dynamic, Engine, FnPtr, NativeCallContext};
 
 use super::convert::{kind, Fallible};
+use super::operators_api::Operators;
 use super::registry::method;
 use super::shared_population::SharedPopulation;
 use crate::space::{Arch, Space};
 
-/// Registers `space.admits(child, scored, children, constraint)`.
+/// Registers `space.admits(child, scored, children, constraint)`, the constraint a closure
+/// or a loop's `Operators`.
 pub fn register(engine: &mut Engine) {
-    method(
-        "admits",
-        &[
+    const DOC: &str =
+        "Whether `child` may join `children`: an Arch (anything else is an error naming what\n\
+         an operator returned), in the space, not in `scored`, not among `children`, and\n\
+         accepted by the constraint (called last).";
+    let params = |constraint| {
+        [
             "space: Space",
             "child: ?",
             "scored: Population",
             "children: Array",
-            "constraint: FnPtr",
+            constraint,
             "bool",
-        ],
-        "Whether `child` may join `children`: an Arch (anything else is an error naming what\n\
-         an operator returned), in the space, not in `scored`, not among `children`, and\n\
-         accepted by `constraint` (`|arch| bool`, called last).",
-    )
-    .register_into_engine(
+        ]
+    };
+    method("admits", &params("constraint: FnPtr"), DOC).register_into_engine(
         engine,
-        |call: NativeCallContext,
+        |ctx: NativeCallContext,
          space: &mut Space,
          child: Dynamic,
          scored: SharedPopulation,
          children: Array,
          constraint: FnPtr|
          -> Fallible<bool> {
-            let returned = kind(&child);
-            let Some(child) = child.try_cast::<Arch>() else {
-                return Err(format!("an operator returned {returned}, not an Arch").into());
-            };
-            let canonical = child.canonical();
-            let among = |other: &Dynamic| {
-                other
-                    .clone()
-                    .try_cast::<Arch>()
-                    .is_some_and(|a| a.canonical() == canonical)
-            };
-            if !space.contains(&child)
-                || scored.locked().contains(&child)
-                || children.iter().any(among)
-            {
-                return Ok(false);
-            }
-            constraint.call_within_context::<bool>(&call, (child,))
+            admits(space, child, &scored, &children, |arch| {
+                constraint.call_within_context::<bool>(&ctx, (arch,))
+            })
         },
     );
+    method("admits", &params("operators: Operators"), DOC).register_into_engine(
+        engine,
+        |ctx: NativeCallContext,
+         space: &mut Space,
+         child: Dynamic,
+         scored: SharedPopulation,
+         children: Array,
+         operators: Operators|
+         -> Fallible<bool> {
+            admits(space, child, &scored, &children, |arch| {
+                operators.passes(&ctx, arch)
+            })
+        },
+    );
+}
+
+/// The admission check, with `passes` the constraint.
+fn admits(
+    space: &Space,
+    child: Dynamic,
+    scored: &SharedPopulation,
+    children: &Array,
+    passes: impl FnOnce(Arch) -> Fallible<bool>,
+) -> Fallible<bool> {
+    let returned = kind(&child);
+    let Some(child) = child.try_cast::<Arch>() else {
+        return Err(format!("an operator returned {returned}, not an Arch").into());
+    };
+    let canonical = child.canonical();
+    let among = |other: &Dynamic| {
+        other
+            .clone()
+            .try_cast::<Arch>()
+            .is_some_and(|a| a.canonical() == canonical)
+    };
+    if !space.contains(&child) || scored.locked().contains(&child) || children.iter().any(among) {
+        return Ok(false);
+    }
+    passes(child)
 }

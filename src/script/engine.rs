@@ -8,8 +8,8 @@ use rhai::{Dynamic, Engine};
 use super::limits::Limits;
 use super::stdlib::Resolver;
 use super::{
-    admission, data_api, network_api, rng_api, run_api, scoring, search_api, space_api,
-    supernet_api, train_api,
+    admission, data_api, network_api, operators_api, rng_api, run_api, scoring, search_api,
+    space_api, supernet_api, train_api,
 };
 use crate::run::Shared;
 
@@ -38,6 +38,7 @@ pub fn engine(context: &Shared, limits: &Limits, script_dir: Option<PathBuf>) ->
     scoring::register(&mut engine, context);
     search_api::register(&mut engine);
     admission::register(&mut engine);
+    operators_api::register(&mut engine);
     engine.register_static_module("space", space_api::module(context).into());
     engine.register_static_module("data", data_api::module(context).into());
     engine.register_static_module("supernet", supernet_api::module(context).into());

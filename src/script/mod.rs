@@ -14,6 +14,7 @@ mod engine;
 mod errors;
 mod limits;
 mod network_api;
+mod operators_api;
 mod pareto_api;
 mod registry;
 mod rng_api;

@@ -66,7 +66,8 @@ fn entries(functions: &[serde_json::Value], prefix: &str) -> String {
         .iter()
         .filter(|f| !f["docComments"].as_array().is_none_or(|d| d.is_empty()))
         .map(|f| {
-            let signature = without_result(f["signature"].as_str().unwrap_or_default());
+            let signature =
+                as_scripts_see(&without_result(f["signature"].as_str().unwrap_or_default()));
             let signature = if let Some(rest) = signature.strip_prefix("get$") {
                 format!("{rest} (property)")
             } else if let Some(rest) = signature.strip_prefix("set$") {
@@ -106,4 +107,13 @@ fn without_result(signature: &str) -> String {
         Some(inner) => format!("{head} -> {inner}"),
         None => signature.to_string(),
     }
+}
+
+/// A plugin function's signature in the words of hand-registered ones: no `&mut` on the
+/// receiver, an untyped parameter bare and an untyped result `?`, as scripts see them.
+fn as_scripts_see(signature: &str) -> String {
+    signature
+        .replace("&mut ", "")
+        .replace(": Dynamic", "")
+        .replace("-> Dynamic", "-> ?")
 }

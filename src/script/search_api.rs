@@ -75,6 +75,7 @@ pub fn module(context: &Shared) -> Module {
         spearman_rho(&a, &b).ok_or_else(|| undefined(&a, &b))
     });
     super::pareto_api::add_to(&mut m);
+    super::operators_api::add_to(&mut m);
     m
 }
 

@@ -378,6 +378,54 @@ fn populations_rank_and_deduplicate() {
 }
 
 #[test]
+fn search_operators_default_to_the_space_s_own_and_call_given_closures() {
+    ok(
+        "operators",
+        r#"
+        let s = space::preset("nano");
+        let p = search::population();
+        let a = s.sample(rng(1));
+        let b = s.sample(rng(2));
+        p.add(a, 0.5);
+        p.add(b, 0.9);
+        // The defaults draw exactly what the space's own operators draw from the same seed.
+        let op = search::operators(#{ population: 50, mutation_prob: 0.3 });
+        expect(op.sample(s, rng(3)) == s.sample(rng(3)), "sample");
+        expect(op.mutate(s, a, rng(4)) == s.mutate(a, 0.3, rng(4)), "mutate at mutation_prob");
+        expect(op.crossover(s, a, b, rng(5)) == s.crossover(a, b, rng(5)), "crossover");
+        expect(op.select(p, 1, rng(6))[0] == b, "select: the top k");
+        expect(op.passes(a), "no constraint");
+        // Given closures replace them, called with the loop's arguments.
+        let mine = search::operators(#{
+            mutate: |space, arch, rng| arch,
+            select: |population, k, rng| [population.top_archs(2)[1]],
+            constraint: |arch| arch == a,
+        });
+        expect(mine.mutate(s, a, rng(7)) == a, "given mutate");
+        expect(mine.select(p, 1, rng(8))[0] == a, "given select");
+        expect(mine.passes(a) && !mine.passes(b), "given constraint");
+        expect(!s.admits(b, search::population(), [], mine), "admits asks the constraint");
+        expect(s.admits(a, search::population(), [], mine), "admits a new one");
+        expect(!s.admits(a, p, [], mine), "admits refuses a scored one");
+        "#,
+    );
+    let wrong = error("operators_wrong", "search::operators(#{ mutate: 3 });");
+    assert!(
+        wrong.contains("mutate") && wrong.contains("|space, arch, rng| arch"),
+        "{wrong}"
+    );
+    let not_arch = error(
+        "operators_not_arch",
+        "let op = search::operators(#{ sample: |space, rng| 7 }); \
+         op.passes(op.sample(space::preset(\"nano\"), rng(0)));",
+    );
+    assert!(
+        not_arch.contains("an operator returned a whole number, not an Arch"),
+        "{not_arch}"
+    );
+}
+
+#[test]
 fn training_and_scoring_run_through_the_engine_and_replay_from_the_journal() {
     let source = r#"
         let d = data::open("synthetic", #{ search_split: 64, train_images: 128 });
