@@ -1,23 +1,27 @@
 //! `glit score`: architectures scored with a trained supernet's weights (BatchNorm
-//! recalibrated, on the run's search split), or a network file's test accuracy on a data set.
+//! recalibrated, on the run's search split) through the run layer, or a network file's test
+//! accuracy on a data set.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use burn::module::Module;
 use burn::{Dispatch, DispatchDevice};
 
 use super::open_arch_in;
 use super::tables::Scored;
-use super::train::{checkpoint_file, load_run, splits, warn};
-use crate::data::{self, Loader};
+use super::train::{checkpoint_file, load_run, warn};
+use crate::data::{self, DataBundle, Loader};
 use crate::error::{Error, Result};
-use crate::model::Supernet;
+use crate::hashes::content_digest;
 use crate::rng;
+use crate::run::{Run, ScoreRequest};
 use crate::space::cost::Convention;
 use crate::train::{self, NetworkFile, ScoreConfig, Trainer};
 
 /// Scores `archs` (or `random` sampled ones) with the supernet of the run in `dir`, on
-/// `devices` (each scores a share of the candidates, all at once).
+/// `devices`, as a scripted run scores: each candidate is a task in the run's journal (so
+/// scoring one again recalls it, and `glit worker`s on the directory may help), one per
+/// device at once, each filed in the run's candidates.csv.
 pub fn score(
     dir: &Path,
     archs: &[String],
@@ -35,13 +39,12 @@ pub fn score(
             ),
         });
     }
-    let dataset = data::open(&run.data)?;
-    let loader = Loader::for_dataset(&dataset);
-    let (train_split, search_split) = splits(&run, &dataset)?;
-    let device = DispatchDevice::autodiff(devices[0].clone());
-    let (trainer, warnings) = Trainer::<Dispatch>::resume(&checkpoint_file(dir), &device)?;
+    let data = Arc::new(DataBundle::open(&run.data_request())?);
+    let context = Run::open(dir, Vec::new(), devices.to_vec(), false, true)?;
+    let checkpoint = checkpoint_file(dir);
+    let (trainer, warnings) = Trainer::<Dispatch>::resume(&checkpoint, &context.training_device())?;
     warn(&warnings);
-    let net = trainer.inference_net();
+    let net = trainer.net();
     let space = net.space().clone();
     let mut candidates = archs
         .iter()
@@ -49,48 +52,29 @@ pub fn score(
         .collect::<Result<Vec<_>>>()?;
     let mut stream = rng::seeded(seed);
     candidates.extend((0..random).map(|_| space.sample(&mut stream)));
-    let config = ScoreConfig::scaled_for(train_split.len());
-    // Candidate i goes to device i mod n; each device's copy of the network is its own
-    // (statistics included), so the scores do not depend on how many devices there are.
-    let nets: Vec<Supernet<Dispatch>> = devices.iter().map(|d| net.clone().to_device(d)).collect();
-    let jobs = devices
-        .iter()
-        .zip(&nets)
-        .enumerate()
-        .map(|(k, (device, net))| {
-            let (candidates, loader, train_split, search_split, config, space) = (
-                &candidates,
-                &loader,
-                &train_split,
-                &search_split,
-                &config,
-                &space,
-            );
-            move || -> Result<Vec<(usize, Scored)>> {
-                let mut out = Vec::new();
-                for (index, arch) in candidates.iter().enumerate().skip(k).step_by(devices.len()) {
-                    let score =
-                        train::score(net, arch, loader, train_split, search_split, config, device)?;
-                    let cost = space.cost(arch, Convention::Official)?;
-                    out.push((
-                        index,
-                        Scored {
-                            score,
-                            mflops: cost.mflops(),
-                            params: cost.params(),
-                            arch: arch.clone(),
-                        },
-                    ));
-                }
-                Ok(out)
-            }
-        });
-    let mut scored = Vec::new();
-    for part in crate::train::at_once(jobs) {
-        scored.extend(part?);
-    }
-    scored.sort_by_key(|(index, _)| *index);
-    Ok(scored.into_iter().map(|(_, s)| s).collect())
+    // The weights are named by the checkpoint's content: training on changes the name.
+    let bytes = std::fs::read(&checkpoint).map_err(|e| Error::io(&checkpoint, e))?;
+    let lineage = format!("train-{}", content_digest(&bytes));
+    let scores = context.score_candidates(&ScoreRequest {
+        net,
+        lineage: &lineage,
+        data: &data,
+        config: &ScoreConfig::scaled_for(data.train.len()),
+        archs: &candidates,
+    })?;
+    candidates
+        .into_iter()
+        .zip(scores)
+        .map(|(arch, score)| {
+            let cost = space.cost(&arch, Convention::Official)?;
+            Ok(Scored {
+                score,
+                mflops: cost.mflops(),
+                params: cost.params(),
+                arch: space.canonical(&arch)?,
+            })
+        })
+        .collect()
 }
 
 /// The test accuracy of the network file at `path` on `data`, prepared with the network's

@@ -8,15 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use super::arch::init_arch;
 use super::open_arch_in;
-use crate::data::{self, Dataset, Input, Loader, Split};
+use crate::data::{self, DataBundle, DataRequest, Dataset, Input};
 use crate::error::{Error, Result};
 use crate::model::{SharingPlan, Supernet};
 use crate::rng;
+use crate::run::{Run, TrainingFiles, TrainingRun, WHOLE_RUN_CHECKPOINT};
 use crate::space::presets;
 use crate::space::{Arch, Space};
 use crate::train::{
-    self, learning_check, named_sampler, CheckpointFile, NetworkFile, Outputs, Sampler,
-    TrainConfig, TrainData, Trainer, Uniform,
+    self, named_sampler, CheckpointFile, NetworkFile, Sampler, TrainConfig, Trainer, Uniform,
 };
 
 /// What `glit train` is asked.
@@ -121,6 +121,20 @@ pub struct TrainRun {
     pub init: Option<PathBuf>,
 }
 
+impl TrainRun {
+    /// The data and splits the run trains on: the search split held out with the run's seed
+    /// (supernet runs; `glit score` scores on it).
+    pub fn data_request(&self) -> DataRequest {
+        DataRequest {
+            name: self.data.clone(),
+            search_split: Some(self.search_split),
+            seed: self.seed,
+            train_images: 0,
+            test_images: 0,
+        }
+    }
+}
+
 /// The files of a run directory.
 pub fn run_file(dir: &Path) -> PathBuf {
     dir.join("run.json")
@@ -128,7 +142,7 @@ pub fn run_file(dir: &Path) -> PathBuf {
 
 /// The checkpoint of a run directory.
 pub fn checkpoint_file(dir: &Path) -> PathBuf {
-    dir.join("checkpoint.safetensors")
+    dir.join(WHOLE_RUN_CHECKPOINT)
 }
 
 /// A recipe from defaults, a JSON file, then `key=value` overrides (values parsed as JSON,
@@ -168,14 +182,6 @@ pub fn space_for(preset: &str, data: &Dataset) -> Result<Space> {
     )
 }
 
-/// The training and search splits of a run: the search split held out with the run's seed.
-pub fn splits(run: &TrainRun, data: &Dataset) -> Result<(Split, Split)> {
-    if run.search_split == 0 {
-        return Ok((data.train.clone(), Split::default()));
-    }
-    data.train.hold_out(run.search_split, run.seed)
-}
-
 /// Trains as `run` says into `dir` (continuing the checkpoint there when `resume`) on
 /// `devices` (the first holds the network; more train data-parallel), and returns a summary.
 pub fn train(
@@ -196,54 +202,29 @@ pub fn train(
             ),
         });
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let dataset = data::open(&run.data)?;
-    let loader = Loader::for_dataset(&dataset);
-    // Supernet runs hold the search split out of training; `glit score` uses it.
-    let (train_split, _search_split) = splits(run, &dataset)?;
-    let trainable: Vec<DispatchDevice> = devices
-        .iter()
-        .cloned()
-        .map(DispatchDevice::autodiff)
-        .collect();
-    let device = trainable[0].clone();
-    let trainer = if resume && CheckpointFile::exists(&checkpoint) {
-        let (trainer, warnings) = Trainer::<Dispatch>::resume(&checkpoint, &device)?;
-        warn(&warnings);
-        trainer
-    } else {
-        let net = initial_network(run, &dataset, &device)?;
+    let data = DataBundle::open(&run.data_request())?;
+    let context = Run::open(dir, Vec::new(), devices.to_vec(), false, quiet)?;
+    if !resume {
         let text = serde_json::to_string_pretty(run).expect("a run serialises");
         crate::atomic_file::write(&run_file(dir), text.as_bytes())?;
-        Trainer::new(net, run.config.clone(), run.seed, &device)?
-    };
-    let mut trainer = trainer.with_replicas(trainable);
-    let mut sampler = sampler_for(run, trainer.net().space())?;
-    let outputs = Outputs {
-        checkpoint: Some(checkpoint.clone()),
-        metrics: Some(dir.join("metrics.csv")),
-        quiet,
-    };
-    // Standalone runs report test accuracy per epoch (DeiT's practice); supernets have none.
-    let eval = run.arch.as_ref().map(|_| &dataset.test);
-    let data = TrainData {
-        loader: &loader,
-        train: &train_split,
-        eval,
-    };
-    let history = trainer.fit(&data, sampler.as_mut(), &outputs)?;
-    let mut out = String::new();
-    let facts = learning_check::TrainingFacts {
-        history: &history,
-        train_images: train_split.len(),
-        classes: dataset.classes(),
-    };
-    if let Some(found) = learning_check::check(facts) {
-        let label = dir.display().to_string();
-        out.push_str(&format!("warning: {}\n", found.message(&label)));
     }
+    let mut sampler = sampler_for(run, data.dataset())?;
+    let training = TrainingRun {
+        run: &context,
+        key: "train",
+        label: "train",
+        config: run.config.clone(),
+        seed: run.seed,
+        files: TrainingFiles::WholeRun,
+        // Standalone runs report test accuracy per epoch (DeiT's practice).
+        eval: run.arch.as_ref().map(|_| &data.test),
+    };
+    let initial = || initial_network(run, data.dataset(), &context.training_device());
+    let (_, history) = training.fit(initial, &data.train, &data.loader, sampler.as_mut())?;
+    context.warn_if_not_learning(&dir.display().to_string(), &history, &data)?;
+    let mut out = String::new();
     if let Some(last) = history.last() {
-        out.push_str(&train::describe(last, trainer.config().epochs));
+        out.push_str(&train::describe(last, run.config.epochs));
         out.push('\n');
     }
     let images: f64 = history
@@ -312,11 +293,14 @@ pub fn standalone_network(dir: &Path, device: &DispatchDevice) -> Result<Network
     })
 }
 
-fn sampler_for(run: &TrainRun, space: &Space) -> Result<Box<dyn Sampler>> {
+/// The architectures a run trains: its one (drawn from a space of one), or the named
+/// sampler's over the preset's space.
+fn sampler_for(run: &TrainRun, dataset: &Dataset) -> Result<Box<dyn Sampler>> {
     if run.arch.is_some() {
         return Ok(Box::new(Uniform));
     }
-    named_sampler(&run.sampler, "--sampler", space, run.seed)
+    let space = space_for(&run.preset, dataset)?;
+    named_sampler(&run.sampler, "--sampler", &space, run.seed)
 }
 
 /// Reads a run directory's `run.json`.

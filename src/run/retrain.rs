@@ -7,7 +7,7 @@ use burn::module::AutodiffModule;
 use burn::Dispatch;
 use serde_json::json;
 
-use super::training::TrainingRun;
+use super::training::{TrainingFiles, TrainingRun};
 use super::Run;
 use crate::data::{DataBundle, Input, Split};
 use crate::error::{Error, Result};
@@ -92,16 +92,18 @@ impl Run {
             name => name.to_string(),
         };
         let value = self.remember(&key, "retraining", || {
-            let device = self.training_device();
-            let net = match &request.from {
-                None => {
-                    Supernet::standalone(space, &arch, &mut rng::seeded(request.seed), &device)?
+            let initial = || {
+                let device = self.training_device();
+                match &request.from {
+                    None => {
+                        Supernet::standalone(space, &arch, &mut rng::seeded(request.seed), &device)
+                    }
+                    Some(file) => NetworkFile::read(file, &device)?.starting_point(
+                        Some(&arch),
+                        data.dataset(),
+                        file,
+                    ),
                 }
-                Some(file) => NetworkFile::read(file, &device)?.starting_point(
-                    Some(&arch),
-                    data.dataset(),
-                    file,
-                )?,
             };
             let training = TrainingRun {
                 run: self,
@@ -109,9 +111,11 @@ impl Run {
                 label: &label,
                 config: request.config.clone(),
                 seed: request.seed,
+                files: TrainingFiles::Named,
+                eval: None,
             };
             let (trained, history) =
-                training.fit(net, &data.train, &data.loader, Fixed(arch.clone()))?;
+                training.fit(initial, &data.train, &data.loader, &mut Fixed(arch.clone()))?;
             let inference = trained.valid();
             let accuracy = train::accuracy(
                 &inference,

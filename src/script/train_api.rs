@@ -15,7 +15,7 @@ use super::supernet_api::{NetState, SharedNet};
 use crate::error::Error;
 use crate::hashes::digest;
 use crate::rng::SearchRng;
-use crate::run::{AccuracyRequest, RetrainRequest, Shared, TrainingRun};
+use crate::run::{AccuracyRequest, RetrainRequest, Shared, TrainingFiles, TrainingRun};
 use crate::space::{first_accepted, Arch, Space, SAMPLE_TRIES};
 use crate::train::{named_sampler, EpochMetrics, Sampler, TrainConfig, Uniform};
 
@@ -242,7 +242,7 @@ fn spos(
         name
     };
     let bundle = data.bundle();
-    let sampler = ScriptSampler {
+    let mut sampler = ScriptSampler {
         call,
         draw,
         constraint,
@@ -253,9 +253,16 @@ fn spos(
         label: &label,
         config,
         seed,
+        files: TrainingFiles::Named,
+        eval: None,
     };
     let (trained, history) = lift(ctx.work().time("supernet training", || {
-        run.fit(state.net, &bundle.train, &bundle.loader, sampler)
+        run.fit(
+            || Ok(state.net),
+            &bundle.train,
+            &bundle.loader,
+            &mut sampler,
+        )
     }))?;
     lift(ctx.warn_if_not_learning(&label, &history, bundle))?;
     // The checkpoint holds the weights; the journal says they are final.

@@ -202,6 +202,22 @@ fn train_writes_a_run_directory_that_score_reads() {
     let row: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     let score = row["score"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&score), "{row}");
+    // Scores are journaled in the run, as a script's are, and filed in candidates.csv: the
+    // same candidate again is recalled, not scored again.
+    let journal = std::fs::read_to_string(run.join("journal.jsonl")).unwrap();
+    let scored = journal.lines().filter(|l| l.contains("\"score-")).count();
+    let (ok, again, _) = glit(&["score", run.to_str().unwrap(), "--random", "1", "--json"]);
+    assert!(ok && again == out, "{again}");
+    let journal = std::fs::read_to_string(run.join("journal.jsonl")).unwrap();
+    assert_eq!(
+        journal.lines().filter(|l| l.contains("\"score-")).count(),
+        scored
+    );
+    let candidates = std::fs::read_to_string(run.join("candidates.csv")).unwrap();
+    assert!(
+        candidates.starts_with("stage,generation,arch,mflops,params,score"),
+        "{candidates}"
+    );
 }
 
 #[test]
@@ -253,12 +269,11 @@ fn train_warns_when_its_training_split_is_under_the_floor() {
         "--quiet",
     ]);
     assert!(ok, "{err}");
-    assert!(
-        out.contains(
-            "is too small to learn: 92 training images for 4 classes, under the floor of 400"
-        ),
-        "{out}"
-    );
+    let warning = "is too small to learn: 92 training images for 4 classes, under the floor of 400";
+    // On the terminal's error stream, and in the run's warnings.csv, as a script's training.
+    assert!(err.contains(warning) && !out.contains(warning), "{err}");
+    let filed = std::fs::read_to_string(run.join("warnings.csv")).unwrap();
+    assert!(filed.contains(warning), "{filed}");
 }
 
 #[test]

@@ -201,10 +201,20 @@ fn glit_train_and_glit_score_take_a_device_list() {
     ]);
     assert!(ok, "{err}");
     assert!(out.contains("1 epochs") || out.contains("1 epoch"), "{out}");
+    // Each device list scores its own copy of the run: scores are journaled, and a second
+    // `glit score` of the same run would recall the first one's.
     let score = |devices: &str| {
+        let copy = dir.join(format!("run-{devices}"));
+        let _ = std::fs::remove_dir_all(&copy);
+        let copied = std::process::Command::new("cp")
+            .arg("-r")
+            .arg(&run)
+            .arg(&copy)
+            .status();
+        assert!(copied.unwrap().success());
         let (ok, out, err) = glit(&[
             "score",
-            run.to_str().unwrap(),
+            copy.to_str().unwrap(),
             "--random",
             "4",
             "--json",
