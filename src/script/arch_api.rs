@@ -2,72 +2,83 @@
 //! global heads, JSON, the blocks where two architectures differ, and building one from a
 //! map (`space::arch`).
 
+use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map, INT};
 
 use super::convert::{bad, block_from_map, block_to_map, kind, Fallible, Options};
-use super::registry::{getter, method, setter};
 use crate::space::Arch;
 
 /// Registers the properties and methods of `Arch`.
 pub fn register(engine: &mut Engine) {
-    getter(
-        "blocks",
-        &["arch: Arch", "Array"],
-        "Each block's values: `#{global_heads, qk_dim, ffn_ratio, conv_expand, kernel}` (values\n\
-         a block cannot use are absent).",
-    )
-    .register_into_engine(engine, |a: &mut Arch| -> Array {
-        a.blocks.iter().map(|b| block_to_map(b).into()).collect()
-    });
-    setter(
-        "blocks",
-        &["arch: Arch", "blocks: Array", "()"],
-        "Replaces the blocks (maps as `arch.blocks` gives them); the result is canonical.",
-    )
-    .register_into_engine(engine, |a: &mut Arch, blocks: Array| -> Fallible<()> {
+    engine.register_global_module(exported_module!(arch_methods).into());
+}
+
+/// A fallible script function's return type, under the name Rhai's metadata shows as the
+/// type a script receives.
+type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
+
+/// The properties and methods, with signatures and docs taken from here.
+#[export_module]
+mod arch_methods {
+    use super::*;
+
+    /// Each block's values: `#{global_heads, qk_dim, ffn_ratio, conv_expand, kernel}` (values
+    /// a block cannot use are absent).
+    #[rhai_fn(get = "blocks", pure)]
+    pub fn blocks(arch: &mut Arch) -> Array {
+        arch.blocks.iter().map(|b| block_to_map(b).into()).collect()
+    }
+
+    /// Replaces the blocks (maps as `arch.blocks` gives them); the result is canonical.
+    #[rhai_fn(set = "blocks", return_raw)]
+    pub fn set_blocks(arch: &mut Arch, blocks: Array) -> RhaiResultOf<()> {
         let blocks = blocks_from_array(&blocks)?;
-        *a = Arch {
-            heads: a.heads,
+        *arch = Arch {
+            heads: arch.heads,
             blocks,
         }
         .canonical();
         Ok(())
-    });
-    getter(
-        "distribution",
-        &["arch: Arch", "Array"],
-        "Global heads per block.",
-    )
-    .register_into_engine(engine, |a: &mut Arch| -> Array {
-        a.distribution()
+    }
+
+    /// Global heads per block.
+    #[rhai_fn(get = "distribution", pure)]
+    pub fn distribution(arch: &mut Arch) -> Array {
+        arch.distribution()
             .iter()
             .map(|&g| (g as INT).into())
             .collect()
-    });
-    getter("heads", &["arch: Arch", "i64"], "Heads per block N.")
-        .register_into_engine(engine, |a: &mut Arch| a.heads as INT);
-    getter("depth", &["arch: Arch", "i64"], "Number of blocks.")
-        .register_into_engine(engine, |a: &mut Arch| a.blocks.len() as INT);
-    method(
-        "to_json",
-        &["arch: Arch", "String"],
-        "The architecture as JSON text.",
-    )
-    .register_into_engine(engine, |a: &mut Arch| a.to_json());
-    method(
-        "differing_blocks",
-        &["arch: Arch", "other: Arch", "Array"],
-        "The indices of the blocks where `arch` and `other` differ (compared in canonical form,\n\
-         so values a block does not use are ignored); every block when the depths differ.",
-    )
-    .register_into_engine(engine, |a: &mut Arch, other: Arch| {
-        let (a, b) = (a.canonical(), other.canonical());
+    }
+
+    /// Heads per block N.
+    #[rhai_fn(get = "heads", pure)]
+    pub fn heads(arch: &mut Arch) -> INT {
+        arch.heads as INT
+    }
+
+    /// Number of blocks.
+    #[rhai_fn(get = "depth", pure)]
+    pub fn depth(arch: &mut Arch) -> INT {
+        arch.blocks.len() as INT
+    }
+
+    /// The architecture as JSON text.
+    #[rhai_fn(pure)]
+    pub fn to_json(arch: &mut Arch) -> String {
+        arch.to_json()
+    }
+
+    /// The indices of the blocks where `arch` and `other` differ (compared in canonical form,
+    /// so values a block does not use are ignored); every block when the depths differ.
+    #[rhai_fn(pure)]
+    pub fn differing_blocks(arch: &mut Arch, other: Arch) -> Array {
+        let (a, b) = (arch.canonical(), other.canonical());
         let depth = a.blocks.len().max(b.blocks.len());
         (0..depth)
             .filter(|&i| a.heads != b.heads || a.blocks.get(i) != b.blocks.get(i))
             .map(|i| Dynamic::from_int(i as INT))
             .collect::<Array>()
-    });
+    }
 }
 
 /// `space::arch(map)`: an architecture from the map form `arch.blocks` gives, canonical.

@@ -24,6 +24,7 @@ mod scoring;
 mod search_api;
 mod shared_population;
 mod space_api;
+mod space_methods;
 mod stdlib;
 mod supernet_api;
 mod train_api;

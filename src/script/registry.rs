@@ -27,13 +27,6 @@ pub fn getter(name: &str, params: &[&str], doc: &str) -> FuncRegistration {
         .with_comments([comment(doc)])
 }
 
-/// A property setter (`arch.blocks = ...`).
-pub fn setter(name: &str, params: &[&str], doc: &str) -> FuncRegistration {
-    FuncRegistration::new_setter(name)
-        .with_params_info(params)
-        .with_comments([comment(doc)])
-}
-
 /// `doc` as a `///` comment block.
 fn comment(doc: &str) -> String {
     doc.lines()
@@ -110,10 +103,16 @@ fn without_result(signature: &str) -> String {
 }
 
 /// A plugin function's signature in the words of hand-registered ones: no `&mut` on the
-/// receiver, an untyped parameter bare and an untyped result `?`, as scripts see them.
+/// receiver, an untyped parameter bare and an untyped result `?`, text `&str`, and no
+/// result where there is none, as scripts see them.
 fn as_scripts_see(signature: &str) -> String {
-    signature
+    let signature = signature
         .replace("&mut ", "")
         .replace(": Dynamic", "")
         .replace("-> Dynamic", "-> ?")
+        .replace("ImmutableString", "&str");
+    match signature.strip_suffix(" -> ()") {
+        Some(head) => head.to_string(),
+        None => signature,
+    }
 }

@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use rand::seq::SliceRandom;
 use rand::{RngExt, SeedableRng};
+use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FLOAT, INT};
 
-use super::convert::{bad, Fallible};
-use super::registry::method;
+use super::convert::bad;
 use crate::rng::SearchRng;
 use crate::run::lock;
 
@@ -42,70 +42,79 @@ impl SharedRng {
 /// Registers `rng(seed)` and the methods of `Rng`.
 pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<SharedRng>("Rng");
-    method(
-        "rng",
-        &["seed: i64", "Rng"],
-        "A random stream seeded with `seed`, shared by handle: every copy draws from it.",
-    )
-    .register_into_engine(engine, |seed: INT| SharedRng::seeded(seed as u64));
-    method(
-        "int",
-        &["rng: Rng", "low: i64", "high: i64", "i64"],
-        "A uniform integer in `low..=high` (both ends included).",
-    )
-    .register_into_engine(engine, |rng: &mut SharedRng, low: INT, high: INT| {
+    engine.register_global_module(exported_module!(rng_functions).into());
+}
+
+/// A fallible script function's return type, under the name Rhai's metadata shows as the
+/// type a script receives.
+type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
+
+/// The functions, with their signatures and docs taken from here (`glit api` and the editor
+/// definitions read them).
+#[export_module]
+mod rng_functions {
+    use super::*;
+
+    pub type Rng = SharedRng;
+
+    /// A random stream seeded with `seed`, shared by handle: every copy draws from it.
+    pub fn rng(seed: INT) -> Rng {
+        SharedRng::seeded(seed as u64)
+    }
+
+    /// A uniform integer in `low..=high` (both ends included).
+    #[rhai_fn(name = "int", return_raw)]
+    pub fn uniform_int(rng: &mut Rng, low: INT, high: INT) -> RhaiResultOf<INT> {
         if low > high {
             return Err(bad("high", format!("{high} is below low {low}")));
         }
         Ok(rng.with(|r| r.random_range(low..=high)))
-    });
-    method("float", &["rng: Rng", "f64"], "A uniform number in [0, 1).")
-        .register_into_engine(engine, |rng: &mut SharedRng| -> FLOAT {
-            rng.with(|r| r.random::<f64>())
-        });
-    method(
-        "chance",
-        &["rng: Rng", "probability: f64", "bool"],
-        "True with probability `probability`.",
-    )
-    .register_into_engine(engine, |rng: &mut SharedRng, p: FLOAT| -> Fallible<bool> {
-        if !(0.0..=1.0).contains(&p) {
-            return Err(bad("probability", format!("{p} is not in [0, 1]")));
+    }
+
+    /// A uniform number in [0, 1).
+    #[rhai_fn(name = "float")]
+    pub fn uniform_float(rng: &mut Rng) -> FLOAT {
+        rng.with(|r| r.random::<f64>())
+    }
+
+    /// True with probability `probability`.
+    #[rhai_fn(return_raw)]
+    pub fn chance(rng: &mut Rng, probability: FLOAT) -> RhaiResultOf<bool> {
+        if !(0.0..=1.0).contains(&probability) {
+            return Err(bad(
+                "probability",
+                format!("{probability} is not in [0, 1]"),
+            ));
         }
-        Ok(rng.with(|r| r.random_bool(p)))
-    });
-    method(
-        "choice",
-        &["rng: Rng", "items: Array", "?"],
-        "One element of `items`, uniformly.",
-    )
-    .register_into_engine(
-        engine,
-        |rng: &mut SharedRng, items: Array| -> Fallible<Dynamic> {
-            if items.is_empty() {
-                return Err(bad("items", "cannot choose from an empty array"));
-            }
-            let i = rng.with(|r| r.random_range(0..items.len()));
-            Ok(items[i].clone())
-        },
-    );
-    method(
-        "shuffle",
-        &["rng: Rng", "items: Array", "Array"],
-        "`items` in a random order.",
-    )
-    .register_into_engine(engine, |rng: &mut SharedRng, mut items: Array| {
+        Ok(rng.with(|r| r.random_bool(probability)))
+    }
+
+    /// One element of `items`, uniformly.
+    #[rhai_fn(return_raw)]
+    pub fn choice(rng: &mut Rng, items: Array) -> RhaiResultOf<Dynamic> {
+        if items.is_empty() {
+            return Err(bad("items", "cannot choose from an empty array"));
+        }
+        let i = rng.with(|r| r.random_range(0..items.len()));
+        Ok(items[i].clone())
+    }
+
+    /// `items` in a random order.
+    pub fn shuffle(rng: &mut Rng, items: Array) -> Array {
+        let mut items = items;
         rng.with(|r| items.shuffle(r));
         items
-    });
-    method(
-        "fork",
-        &["rng: Rng", "Rng"],
-        "A new independent stream seeded from this one (advances this one by one draw).",
-    )
-    .register_into_engine(engine, |rng: &mut SharedRng| {
+    }
+
+    /// A new independent stream seeded from this one (advances this one by one draw).
+    pub fn fork(rng: &mut Rng) -> Rng {
         SharedRng::seeded(rng.with(|r| r.random::<u64>()))
-    });
-    engine.register_fn("to_string", |_: &mut SharedRng| "Rng".to_string());
-    engine.register_fn("to_debug", |_: &mut SharedRng| "Rng".to_string());
+    }
+
+    // The stream's name in printed values (its state is not shown; no doc comment, so the
+    // API listing leaves it out like the other types' printing).
+    #[rhai_fn(name = "to_string", name = "to_debug")]
+    pub fn shown(_rng: &mut Rng) -> String {
+        "Rng".to_string()
+    }
 }
