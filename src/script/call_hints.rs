@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rhai::{Engine, EvalAltResult};
 
+use super::registry::as_scripts_see;
+
 /// Every property and method of glit's value types, by (type, name).
 #[derive(Debug, Default)]
 pub struct CallShapes {
@@ -21,6 +23,7 @@ impl CallShapes {
     pub fn of(engine: &Engine) -> Self {
         let mut shapes = CallShapes::default();
         for signature in engine.gen_fn_signatures(false) {
+            let signature = as_scripts_see(&signature);
             let Some((name, first_type)) = name_and_receiver(&signature) else {
                 continue;
             };

@@ -105,7 +105,7 @@ fn without_result(signature: &str) -> String {
 /// A plugin function's signature in the words of hand-registered ones: no `&mut` on the
 /// receiver, an untyped parameter bare and an untyped result `?`, text `&str`, and no
 /// result where there is none, as scripts see them.
-fn as_scripts_see(signature: &str) -> String {
+pub fn as_scripts_see(signature: &str) -> String {
     let signature = signature
         .replace("&mut ", "")
         .replace(": Dynamic", "")

@@ -2,10 +2,11 @@
 //! unknown keys and wrong types refused), the stage and generation labels of scored
 //! candidates, rank correlations, and (from `pareto_api`) Pareto fronts.
 
+use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, ImmutableString, Map, Module, INT};
 
 use super::convert::{bad, count, described, kind, lift, number, numbers, Fallible};
-use super::registry::{function, getter, method};
+use super::registry::function;
 use super::shared_population::SharedPopulation;
 use crate::run::Shared;
 use crate::search::{kendall_tau, spearman_rho, Member};
@@ -84,90 +85,83 @@ pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<SharedPopulation>("Population");
     engine.register_fn("to_string", |p: &mut SharedPopulation| describe(p));
     engine.register_fn("to_debug", |p: &mut SharedPopulation| describe(p));
-    method(
-        "add",
-        &["population: Population", "arch: Arch", "score: f64", "bool"],
-        "Adds `arch` with `score`; false when it was already in (nothing changes).",
-    )
-    .register_into_engine(
-        engine,
-        |p: &mut SharedPopulation, arch: Arch, score: Dynamic| {
-            let score = number("score", &score)?;
-            lift(p.locked().add(arch, score))
-        },
-    );
-    method(
-        "contains",
-        &["population: Population", "arch: Arch", "bool"],
-        "Whether `arch` has been scored.",
-    )
-    .register_into_engine(engine, |p: &mut SharedPopulation, arch: Arch| {
-        p.locked().contains(&arch)
-    });
-    method(
-        "score_of",
-        &["population: Population", "arch: Arch", "?"],
-        "The score of `arch`, or () when it has none.",
-    )
-    .register_into_engine(engine, |p: &mut SharedPopulation, arch: Arch| {
-        p.locked()
+    engine.register_global_module(exported_module!(population_methods).into());
+}
+
+/// A fallible script function's return type, under the name Rhai's metadata shows as the
+/// type a script receives.
+type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
+
+/// The properties and methods of `Population`, with signatures and docs taken from here.
+#[export_module]
+mod population_methods {
+    use super::*;
+
+    pub type Population = SharedPopulation;
+
+    /// Adds `arch` with `score`; false when it was already in (nothing changes).
+    #[rhai_fn(return_raw)]
+    pub fn add(population: &mut Population, arch: Arch, score: Dynamic) -> RhaiResultOf<bool> {
+        let score = number("score", &score)?;
+        lift(population.locked().add(arch, score))
+    }
+
+    /// Whether `arch` has been scored.
+    #[rhai_fn(pure)]
+    pub fn contains(population: &mut Population, arch: Arch) -> bool {
+        population.locked().contains(&arch)
+    }
+
+    /// The score of `arch`, or () when it has none.
+    #[rhai_fn(pure)]
+    pub fn score_of(population: &mut Population, arch: Arch) -> Dynamic {
+        population
+            .locked()
             .score_of(&arch)
             .map_or(Dynamic::UNIT, Dynamic::from)
-    });
-    getter(
-        "len",
-        &["population: Population", "i64"],
-        "Number of members.",
-    )
-    .register_into_engine(engine, |p: &mut SharedPopulation| p.locked().len() as INT);
-    method(
-        "len",
-        &["population: Population", "i64"],
-        "Number of members.",
-    )
-    .register_into_engine(engine, |p: &mut SharedPopulation| p.locked().len() as INT);
-    getter(
-        "best",
-        &["population: Population", "?"],
-        "The best member `#{arch, score}`, or () when empty.",
-    )
-    .register_into_engine(engine, |p: &mut SharedPopulation| {
-        p.locked()
+    }
+
+    /// Number of members.
+    #[rhai_fn(get = "len", name = "len", pure)]
+    pub fn len(population: &mut Population) -> INT {
+        population.locked().len() as INT
+    }
+
+    /// The best member `#{arch, score}`, or () when empty.
+    #[rhai_fn(get = "best", pure)]
+    pub fn best(population: &mut Population) -> Dynamic {
+        population
+            .locked()
             .best()
             .map_or(Dynamic::UNIT, |m| member_map(m).into())
-    });
-    method(
-        "top",
-        &["population: Population", "k: i64", "Array"],
-        "The best `k` members as maps `#{arch, score}`, best first.",
-    )
-    .register_into_engine(engine, |p: &mut SharedPopulation, k: INT| {
-        top(p, k, |m| member_map(m).into())
-    });
-    method(
-        "top_archs",
-        &["population: Population", "k: i64", "Array"],
-        "The best `k` architectures, best first.",
-    )
-    .register_into_engine(engine, |p: &mut SharedPopulation, k: INT| {
-        top(p, k, |m| Dynamic::from(m.arch.clone()))
-    });
-    getter(
-        "members",
-        &["population: Population", "Array"],
-        "Every member `#{arch, score}`, best first.",
-    )
-    .register_into_engine(engine, |p: &mut SharedPopulation| -> Array {
-        p.locked()
+    }
+
+    /// The best `k` members as maps `#{arch, score}`, best first.
+    #[rhai_fn(pure, return_raw)]
+    pub fn top(population: &mut Population, k: INT) -> RhaiResultOf<Array> {
+        best_k(population, k, |m| member_map(m).into())
+    }
+
+    /// The best `k` architectures, best first.
+    #[rhai_fn(pure, return_raw)]
+    pub fn top_archs(population: &mut Population, k: INT) -> RhaiResultOf<Array> {
+        best_k(population, k, |m| Dynamic::from(m.arch.clone()))
+    }
+
+    /// Every member `#{arch, score}`, best first.
+    #[rhai_fn(get = "members", pure)]
+    pub fn members(population: &mut Population) -> Array {
+        population
+            .locked()
             .members()
             .iter()
             .map(|m| member_map(m).into())
             .collect()
-    });
+    }
 }
 
 /// The best `k` members, each as `item` makes it.
-fn top(p: &SharedPopulation, k: INT, item: fn(&Member) -> Dynamic) -> Fallible<Array> {
+fn best_k(p: &SharedPopulation, k: INT, item: fn(&Member) -> Dynamic) -> Fallible<Array> {
     let k = count("k", k)?;
     Ok(p.locked().top(k).iter().map(item).collect())
 }
