@@ -3,59 +3,63 @@
 //! space, not scored before, not already among this generation's children, and passing the
 //! constraint. One Rust primitive, so `evolve`, `aging`, `random` and `nsga2` share it.
 
+use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FnPtr, NativeCallContext};
 
 use super::convert::{kind, Fallible};
 use super::operators_api::Operators;
-use super::registry::method;
 use super::shared_population::SharedPopulation;
 use crate::space::{Arch, Space};
 
 /// Registers `space.admits(child, scored, children, constraint)`, the constraint a closure
 /// or a loop's `Operators`.
 pub fn register(engine: &mut Engine) {
-    const DOC: &str =
-        "Whether `child` may join `children`: an Arch (anything else is an error naming what\n\
-         an operator returned), in the space, not in `scored`, not among `children`, and\n\
-         accepted by the constraint (called last).";
-    let params = |constraint| {
-        [
-            "space: Space",
-            "child: ?",
-            "scored: Population",
-            "children: Array",
-            constraint,
-            "bool",
-        ]
-    };
-    method("admits", &params("constraint: FnPtr"), DOC).register_into_engine(
-        engine,
-        |ctx: NativeCallContext,
-         space: &mut Space,
-         child: Dynamic,
-         scored: SharedPopulation,
-         children: Array,
-         constraint: FnPtr|
-         -> Fallible<bool> {
-            admits(space, child, &scored, &children, |arch| {
-                constraint.call_within_context::<bool>(&ctx, (arch,))
-            })
-        },
-    );
-    method("admits", &params("operators: Operators"), DOC).register_into_engine(
-        engine,
-        |ctx: NativeCallContext,
-         space: &mut Space,
-         child: Dynamic,
-         scored: SharedPopulation,
-         children: Array,
-         operators: Operators|
-         -> Fallible<bool> {
-            admits(space, child, &scored, &children, |arch| {
-                operators.passes(&ctx, arch)
-            })
-        },
-    );
+    engine.register_global_module(exported_module!(admission).into());
+}
+
+/// A fallible script function's return type, under the name Rhai's metadata shows as the
+/// type a script receives.
+type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
+
+/// The two forms of `admits`, with signatures and docs taken from here.
+#[export_module]
+mod admission {
+    use super::*;
+
+    pub type Population = SharedPopulation;
+
+    /// Whether `child` may join `children`: an Arch (anything else is an error naming what
+    /// an operator returned), in the space, not in `scored`, not among `children`, and
+    /// accepted by `constraint` (`|arch| bool`, called last).
+    #[rhai_fn(name = "admits", return_raw)]
+    pub fn admits_under(
+        ctx: NativeCallContext,
+        space: &mut Space,
+        child: Dynamic,
+        scored: Population,
+        children: Array,
+        constraint: FnPtr,
+    ) -> RhaiResultOf<bool> {
+        admits(space, child, &scored, &children, |arch| {
+            constraint.call_within_context::<bool>(&ctx, (arch,))
+        })
+    }
+
+    /// As `admits(child, scored, children, constraint)`, with the constraint of a loop's
+    /// `operators` (without one, every architecture passes).
+    #[rhai_fn(name = "admits", return_raw)]
+    pub fn admits_by(
+        ctx: NativeCallContext,
+        space: &mut Space,
+        child: Dynamic,
+        scored: Population,
+        children: Array,
+        operators: Operators,
+    ) -> RhaiResultOf<bool> {
+        admits(space, child, &scored, &children, |arch| {
+            operators.passes(&ctx, arch)
+        })
+    }
 }
 
 /// The admission check, with `passes` the constraint.

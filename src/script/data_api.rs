@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
+use rhai::plugin::*;
 use rhai::{Engine, ImmutableString, Map, Module, INT};
 
 use super::convert::{lift, Fallible, Options};
-use super::registry::{function, getter};
+use super::registry::function;
 use crate::data::{DataBundle, DataRequest, Dataset};
 use crate::run::Shared;
 
@@ -86,32 +87,57 @@ pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<SharedData>("Data");
     engine.register_fn("to_string", |d: &mut SharedData| describe(d));
     engine.register_fn("to_debug", |d: &mut SharedData| describe(d));
-    getter("name", &["data: Data", "String"], "The data set's name.")
-        .register_into_engine(engine, |d: &mut SharedData| d.dataset().name.clone());
-    getter("classes", &["data: Data", "i64"], "Number of classes.")
-        .register_into_engine(engine, |d: &mut SharedData| d.dataset().classes() as INT);
-    getter(
-        "image_size",
-        &["data: Data", "i64"],
-        "Image height and width.",
-    )
-    .register_into_engine(engine, |d: &mut SharedData| d.dataset().image_size as INT);
-    getter("channels", &["data: Data", "i64"], "Colour channels.")
-        .register_into_engine(engine, |d: &mut SharedData| d.dataset().channels as INT);
-    getter(
-        "train_len",
-        &["data: Data", "i64"],
-        "Training images (search split held out).",
-    )
-    .register_into_engine(engine, |d: &mut SharedData| d.bundle().train.len() as INT);
-    getter(
-        "search_len",
-        &["data: Data", "i64"],
-        "Images of the search split.",
-    )
-    .register_into_engine(engine, |d: &mut SharedData| d.bundle().search.len() as INT);
-    getter("test_len", &["data: Data", "i64"], "Test images.")
-        .register_into_engine(engine, |d: &mut SharedData| d.bundle().test.len() as INT);
+    engine.register_global_module(exported_module!(data_properties).into());
+}
+
+/// The properties of `Data`, with signatures and docs taken from here.
+#[export_module]
+mod data_properties {
+    use super::*;
+
+    pub type Data = SharedData;
+
+    /// The data set's name.
+    #[rhai_fn(get = "name", pure)]
+    pub fn name(data: &mut Data) -> String {
+        data.dataset().name.clone()
+    }
+
+    /// Number of classes.
+    #[rhai_fn(get = "classes", pure)]
+    pub fn classes(data: &mut Data) -> INT {
+        data.dataset().classes() as INT
+    }
+
+    /// Image height and width.
+    #[rhai_fn(get = "image_size", pure)]
+    pub fn image_size(data: &mut Data) -> INT {
+        data.dataset().image_size as INT
+    }
+
+    /// Colour channels.
+    #[rhai_fn(get = "channels", pure)]
+    pub fn channels(data: &mut Data) -> INT {
+        data.dataset().channels as INT
+    }
+
+    /// Training images (search split held out).
+    #[rhai_fn(get = "train_len", pure)]
+    pub fn train_len(data: &mut Data) -> INT {
+        data.bundle().train.len() as INT
+    }
+
+    /// Images of the search split.
+    #[rhai_fn(get = "search_len", pure)]
+    pub fn search_len(data: &mut Data) -> INT {
+        data.bundle().search.len() as INT
+    }
+
+    /// Test images.
+    #[rhai_fn(get = "test_len", pure)]
+    pub fn test_len(data: &mut Data) -> INT {
+        data.bundle().test.len() as INT
+    }
 }
 
 fn describe(d: &SharedData) -> String {

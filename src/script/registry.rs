@@ -20,13 +20,6 @@ pub fn method(name: &str, params: &[&str], doc: &str) -> FuncRegistration {
         .with_comments([comment(doc)])
 }
 
-/// A property getter (`arch.blocks`).
-pub fn getter(name: &str, params: &[&str], doc: &str) -> FuncRegistration {
-    FuncRegistration::new_getter(name)
-        .with_params_info(params)
-        .with_comments([comment(doc)])
-}
-
 /// `doc` as a `///` comment block.
 fn comment(doc: &str) -> String {
     doc.lines()

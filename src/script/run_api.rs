@@ -2,6 +2,7 @@
 //! with `--set`, recorded in the run directory), `save(value, name)`, `load(name)`, and
 //! `log(map)` / `log(file, map)` (a CSV row). Files go only inside the run directory.
 
+use rhai::plugin::*;
 use rhai::{Dynamic, Engine, ImmutableString, Map, FLOAT, INT};
 
 use super::convert::{bad, fail, from_json, kind, lift, number, to_json, Fallible};
@@ -86,26 +87,25 @@ pub fn register(engine: &mut Engine, context: &Shared) {
 
 /// Registers the formatting helpers `fixed` and `pad`.
 pub fn register_formatting(engine: &mut Engine) {
-    method(
-        "fixed",
-        &["value: f64", "decimals: i64", "String"],
-        "`value` with `decimals` digits after the point.",
-    )
-    .register_into_engine(
-        engine,
-        |value: Dynamic, decimals: INT| -> Fallible<String> {
-            let value = number("value", &value)?;
-            Ok(format!("{value:.*}", decimals.clamp(0, 17) as usize))
-        },
-    );
-    method(
-        "pad",
-        &["value: ?", "width: i64", "String"],
-        "`value` as text, padded with spaces on the right to `width` characters.",
-    )
-    .register_into_engine(engine, |value: Dynamic, width: INT| {
+    engine.register_global_module(exported_module!(formatting).into());
+}
+
+/// The formatting functions, with signatures and docs taken from here.
+#[export_module]
+mod formatting {
+    use super::*;
+
+    /// `value` with `decimals` digits after the point.
+    #[rhai_fn(return_raw)]
+    pub fn fixed(value: Dynamic, decimals: INT) -> Result<String, Box<EvalAltResult>> {
+        let value = number("value", &value)?;
+        Ok(format!("{value:.*}", decimals.clamp(0, 17) as usize))
+    }
+
+    /// `value` as text, padded with spaces on the right to `width` characters.
+    pub fn pad(value: Dynamic, width: INT) -> String {
         format!("{:<1$}", value.to_string(), width.clamp(0, 1000) as usize)
-    });
+    }
 }
 
 /// `params(defaults[, budgets])`: applies the chosen budget's values, then the overrides by

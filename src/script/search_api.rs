@@ -3,46 +3,19 @@
 //! candidates, rank correlations, and (from `pareto_api`) Pareto fronts.
 
 use rhai::plugin::*;
-use rhai::{Array, Dynamic, Engine, ImmutableString, Map, Module, INT};
+use rhai::{Array, Dynamic, Engine, ImmutableString, Map, Module, FLOAT, INT};
 
 use super::convert::{bad, count, described, kind, lift, number, numbers, Fallible};
 use super::registry::function;
 use super::shared_population::SharedPopulation;
 use crate::run::Shared;
-use crate::search::{kendall_tau, spearman_rho, Member};
+use crate::search::Member;
 use crate::space::Arch;
 
 /// The `search` module.
 pub fn module(context: &Shared) -> Module {
     let mut m = Module::new();
-    function(
-        "population",
-        &["Population"],
-        "An empty ranked, deduplicated population.",
-    )
-    .set_into_module(&mut m, SharedPopulation::default);
-    function(
-        "options",
-        &["defaults: Map", "given: Map", "Map"],
-        "`defaults` with `given` applied. A key not in `defaults` is an error naming it; a value\n\
-         must have its default's type (integers pass for numbers; a closure may replace a\n\
-         closure or a unit default).",
-    )
-    .set_into_module(&mut m, options);
-    function(
-        "options_within",
-        &["defaults: Map", "given: Map", "Map"],
-        "`options`, for a map that holds more than these options (a script's whole `params`,\n\
-         whose keys `params` has checked): keys not in `defaults` are left out, the others\n\
-         must have their default's type.",
-    )
-    .set_into_module(&mut m, |defaults: Map, given: Map| {
-        let known: Map = given
-            .into_iter()
-            .filter(|(key, _)| defaults.contains_key(key.as_str()))
-            .collect();
-        options(defaults, known)
-    });
+    m.combine_flatten(exported_module!(search_functions));
     let ctx = context.clone();
     function(
         "stage",
@@ -57,27 +30,56 @@ pub fn module(context: &Shared) -> Module {
         "Files the candidates scored from now on under generation `number`.",
     )
     .set_into_module(&mut m, move |n: INT| ctx.set_generation(n));
-    function(
-        "kendall_tau",
-        &["a: Array", "b: Array", "f64"],
-        "Kendall's tau-b between two lists of numbers (how alike two rankings are).",
-    )
-    .set_into_module(&mut m, |a: Array, b: Array| {
-        let (a, b) = (numbers("a", &a)?, numbers("b", &b)?);
-        kendall_tau(&a, &b).ok_or_else(|| undefined(&a, &b))
-    });
-    function(
-        "spearman_rho",
-        &["a: Array", "b: Array", "f64"],
-        "Spearman's rank correlation between two lists of numbers.",
-    )
-    .set_into_module(&mut m, |a: Array, b: Array| {
-        let (a, b) = (numbers("a", &a)?, numbers("b", &b)?);
-        spearman_rho(&a, &b).ok_or_else(|| undefined(&a, &b))
-    });
     super::pareto_api::add_to(&mut m);
     super::operators_api::add_to(&mut m);
     m
+}
+
+/// The functions of `search::` that need no run, with signatures and docs taken from here.
+#[export_module]
+mod search_functions {
+    use super::*;
+
+    pub type Population = SharedPopulation;
+
+    /// An empty ranked, deduplicated population.
+    pub fn population() -> Population {
+        SharedPopulation::default()
+    }
+
+    /// `defaults` with `given` applied. A key not in `defaults` is an error naming it; a value
+    /// must have its default's type (integers pass for numbers; a closure may replace a
+    /// closure or a unit default).
+    #[rhai_fn(return_raw)]
+    pub fn options(defaults: Map, given: Map) -> RhaiResultOf<Map> {
+        super::options(defaults, given)
+    }
+
+    /// `options`, for a map that holds more than these options (a script's whole `params`,
+    /// whose keys `params` has checked): keys not in `defaults` are left out, the others
+    /// must have their default's type.
+    #[rhai_fn(return_raw)]
+    pub fn options_within(defaults: Map, given: Map) -> RhaiResultOf<Map> {
+        let known: Map = given
+            .into_iter()
+            .filter(|(key, _)| defaults.contains_key(key.as_str()))
+            .collect();
+        super::options(defaults, known)
+    }
+
+    /// Kendall's tau-b between two lists of numbers (how alike two rankings are).
+    #[rhai_fn(return_raw)]
+    pub fn kendall_tau(a: Array, b: Array) -> RhaiResultOf<FLOAT> {
+        let (a, b) = (numbers("a", &a)?, numbers("b", &b)?);
+        crate::search::kendall_tau(&a, &b).ok_or_else(|| undefined(&a, &b))
+    }
+
+    /// Spearman's rank correlation between two lists of numbers.
+    #[rhai_fn(return_raw)]
+    pub fn spearman_rho(a: Array, b: Array) -> RhaiResultOf<FLOAT> {
+        let (a, b) = (numbers("a", &a)?, numbers("b", &b)?);
+        crate::search::spearman_rho(&a, &b).ok_or_else(|| undefined(&a, &b))
+    }
 }
 
 /// Registers the methods of `Population`.

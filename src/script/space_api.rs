@@ -2,30 +2,40 @@
 //! the compact form), and registering the `Space` and `Arch` values (their methods are in
 //! `space_methods` and `arch_api`).
 
-use rhai::{Engine, ImmutableString, Module};
+use rhai::plugin::*;
+use rhai::{Engine, ImmutableString, Map, Module};
 
-use super::convert::{fail, lift, Fallible};
+use super::convert::{fail, lift};
 use super::data_api::SharedData;
-use super::registry::function;
 use crate::run::Shared;
 use crate::space::{presets, Arch, Space};
 
 /// The `space` module.
 pub fn module(_context: &Shared) -> Module {
-    let mut m = Module::new();
-    function(
-        "preset",
-        &["name: &str", "Space"],
-        "A built-in space: paper-tiny, paper-small, released-tiny, micro (28×28×1, 10 classes).",
-    )
-    .set_into_module(&mut m, |name: ImmutableString| lift(presets::preset(&name)));
-    function(
-        "glit",
-        &["preset: &str", "data: Data", "Space"],
-        "GLiT's space for `data`: `micro` sized to its images, channels and classes; other\n\
-         presets must match the data.",
-    )
-    .set_into_module(&mut m, |preset: ImmutableString, data: SharedData| {
+    exported_module!(space_functions)
+}
+
+/// A fallible script function's return type, under the name Rhai's metadata shows as the
+/// type a script receives.
+type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
+
+/// The functions of `space::`, with signatures and docs taken from here.
+#[export_module]
+mod space_functions {
+    use super::*;
+
+    pub type Data = SharedData;
+
+    /// A built-in space: paper-tiny, paper-small, released-tiny, micro (28×28×1, 10 classes).
+    #[rhai_fn(return_raw)]
+    pub fn preset(name: ImmutableString) -> RhaiResultOf<Space> {
+        lift(presets::preset(&name))
+    }
+
+    /// GLiT's space for `data`: `micro` sized to its images, channels and classes; other
+    /// presets must match the data.
+    #[rhai_fn(return_raw)]
+    pub fn glit(preset: ImmutableString, data: Data) -> RhaiResultOf<Space> {
         let d = data.dataset();
         lift(presets::sized_for(
             &preset,
@@ -34,35 +44,30 @@ pub fn module(_context: &Shared) -> Module {
             d.classes(),
             &d.name,
         ))
-    });
-    function(
-        "from_json",
-        &["json: &str", "Space"],
-        "A space from its JSON text (as `space.to_json()` or `glit space P --json` write it).",
-    )
-    .set_into_module(&mut m, |json: ImmutableString| -> Fallible<Space> {
+    }
+
+    /// A space from its JSON text (as `space.to_json()` or `glit space P --json` write it).
+    #[rhai_fn(return_raw)]
+    pub fn from_json(json: ImmutableString) -> RhaiResultOf<Space> {
         serde_json::from_str(&json).map_err(|e| fail(crate::Error::json("space::from_json", &e)))
-    });
-    function(
-        "arch",
-        &["text: &str", "Arch"],
-        "An architecture from its compact form (\"G3(qk16,f2) L3(k5,e1,f2)\") or a built-in name.",
-    )
-    .set_into_module(&mut m, |text: ImmutableString| -> Fallible<Arch> {
+    }
+
+    /// An architecture from its compact form ("G3(qk16,f2) L3(k5,e1,f2)") or a built-in name.
+    #[rhai_fn(name = "arch", return_raw)]
+    pub fn arch_from_text(text: ImmutableString) -> RhaiResultOf<Arch> {
         if presets::preset_of(&text).is_some() {
             lift(presets::named_arch(&text))
         } else {
             lift(text.parse::<Arch>())
         }
-    });
-    function(
-        "arch",
-        &["map: Map", "Arch"],
-        "An architecture from a map `#{heads: 3, blocks: [#{global_heads: 1, ...}, ...]}` (as\n\
-         `load` returns a saved one).",
-    )
-    .set_into_module(&mut m, super::arch_api::arch_from_map);
-    m
+    }
+
+    /// An architecture from a map `#{heads: 3, blocks: [#{global_heads: 1, ...}, ...]}` (as
+    /// `load` returns a saved one).
+    #[rhai_fn(name = "arch", return_raw)]
+    pub fn arch_from_map(map: Map) -> RhaiResultOf<Arch> {
+        super::super::arch_api::arch_from_map(map)
+    }
 }
 
 /// Registers the methods of `Space` and `Arch`.

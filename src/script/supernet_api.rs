@@ -6,10 +6,11 @@
 use std::sync::{Arc, Mutex};
 
 use burn::Dispatch;
+use rhai::plugin::*;
 use rhai::{Engine, Map, Module, INT};
 
 use super::convert::{bad, described, lift, Fallible, Options};
-use super::registry::{function, getter, method};
+use super::registry::function;
 use crate::hashes::digest;
 use crate::model::{Sharing, SharingPlan, Supernet};
 use crate::rng;
@@ -122,34 +123,40 @@ pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<SharedNet>("Supernet");
     engine.register_fn("to_string", |n: &mut SharedNet| describe(n));
     engine.register_fn("to_debug", |n: &mut SharedNet| describe(n));
-    getter(
-        "space",
-        &["net: Supernet", "Space"],
-        "The space the network covers.",
-    )
-    .register_into_engine(engine, |n: &mut SharedNet| n.space());
-    getter(
-        "parameters",
-        &["net: Supernet", "i64"],
-        "Number of weights (all candidates' weights of a supernet).",
-    )
-    .register_into_engine(engine, |n: &mut SharedNet| {
-        n.snapshot().net.parameter_count() as INT
-    });
-    method(
-        "extract",
-        &["net: Supernet", "arch: Arch", "Supernet"],
-        "A standalone network for `arch` that inherits its weights (slices) from this supernet.",
-    )
-    .register_into_engine(
-        engine,
-        |n: &mut SharedNet, arch: Arch| -> Fallible<SharedNet> {
-            let state = n.snapshot();
-            let net = lift(state.net.extract(&arch))?;
-            let lineage = digest(&("extract", &state.lineage, &arch));
-            Ok(SharedNet::new(net, lineage))
-        },
-    );
+    engine.register_global_module(exported_module!(supernet_methods).into());
+}
+
+/// A fallible script function's return type, under the name Rhai's metadata shows as the
+/// type a script receives.
+type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
+
+/// The properties and methods of `Supernet`, with signatures and docs taken from here.
+#[export_module]
+mod supernet_methods {
+    use super::*;
+
+    pub type Supernet = SharedNet;
+
+    /// The space the network covers.
+    #[rhai_fn(get = "space", pure)]
+    pub fn space(net: &mut Supernet) -> Space {
+        net.space()
+    }
+
+    /// Number of weights (all candidates' weights of a supernet).
+    #[rhai_fn(get = "parameters", pure)]
+    pub fn parameters(net: &mut Supernet) -> INT {
+        net.snapshot().net.parameter_count() as INT
+    }
+
+    /// A standalone network for `arch` that inherits its weights (slices) from this supernet.
+    #[rhai_fn(pure, return_raw)]
+    pub fn extract(net: &mut Supernet, arch: Arch) -> RhaiResultOf<Supernet> {
+        let state = net.snapshot();
+        let extracted = lift(state.net.extract(&arch))?;
+        let lineage = digest(&("extract", &state.lineage, &arch));
+        Ok(SharedNet::new(extracted, lineage))
+    }
 }
 
 fn create(context: &Shared, space: &Space, plan: &SharingPlan, seed: u64) -> Fallible<SharedNet> {
