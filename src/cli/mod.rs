@@ -5,6 +5,7 @@
 
 mod arch;
 mod bench;
+mod census;
 pub mod network;
 mod pool;
 pub mod run;
@@ -113,10 +114,23 @@ pub enum Command {
         job: std::path::PathBuf,
     },
     /// Draw a run's report into RUN_DIR/report/: training curves, search progress, score
-    /// against MFLOPs with the Pareto front, architecture diagrams, and summary.md.
+    /// against MFLOPs with the Pareto front, architecture diagrams, and summary.md. With
+    /// --archs instead: what a set of found architectures looks like (mixed blocks, kernel
+    /// sizes, global heads by depth) beside the released GLiT-Tiny.
     Report {
         /// A run directory (written by `glit run`).
-        run: std::path::PathBuf,
+        #[arg(required_unless_present = "archs", conflicts_with = "archs")]
+        run: Option<std::path::PathBuf>,
+        /// Architectures to count: built-in names, compact forms, JSON files, or CSV files
+        /// with an `arch` column (e.g. an experiment's methods.csv).
+        #[arg(long, num_args = 1..)]
+        archs: Vec<String>,
+        /// The space of the architectures.
+        #[arg(long, default_value = "micro")]
+        preset: String,
+        /// Split a CSV file's rows by this column (e.g. `method`).
+        #[arg(long)]
+        group: Option<String>,
     },
     /// Make a results page's tables from a folder of experiment CSVs (methods.csv, and
     /// rank_summary.csv and main_job.csv where present) and draw accuracy-mflops.svg/.png
@@ -269,7 +283,15 @@ fn dispatch(command: Command) -> Result<String> {
         Command::Bench(args) => bench::run(&args),
         Command::BenchDecode(args) => bench::decode::run(&args),
         Command::BenchWorker { job } => bench::work(&job),
-        Command::Report { run } => {
+        Command::Report {
+            run,
+            archs,
+            preset,
+            group,
+        } => {
+            let Some(run) = run else {
+                return census::census(&archs, &preset, group.as_deref());
+            };
             let report = crate::report::write(&run)?;
             for warning in &report.warnings {
                 eprintln!("warning: {warning}");

@@ -3,6 +3,7 @@
 //! links them. Reads only the files a run writes, so it works on a finished run, a run still
 //! going, and a copy of a run on another machine. No Burn here.
 
+pub mod census_tables;
 pub mod diagram;
 pub mod figure;
 pub mod plots;

@@ -4,16 +4,18 @@
 //! file by a committed command (`glit results DIR --docs PAGE`), and `--check` says whether
 //! the page still matches its files.
 //!
-//! The tables: `methods` and `runs` (methods.csv), `rank` (rank_summary.csv), `main-job`
+//! The tables: `methods`, `runs` and `census` (methods.csv), `rank` (rank_summary.csv), `main-job`
 //! (main_job.csv). The figure accuracy-mflops.svg/.png is drawn beside the CSV files.
 
 use std::path::{Path, PathBuf};
 
+use super::census_tables;
 use super::figure;
 use super::results::{self, MethodRun};
 use super::results_figure::AccuracyAgainstMflops;
 use crate::atomic_file;
 use crate::error::{Error, Result};
+use crate::space::{presets, Arch};
 
 /// The stem of the figure drawn into the results folder.
 pub const FIGURE: &str = "accuracy-mflops";
@@ -34,7 +36,11 @@ pub fn parts(dir: &Path, runs: &[MethodRun]) -> Result<Vec<(&'static str, String
         runs.len(),
         seconds / 60.0
     );
-    let mut parts = vec![("methods", methods), ("runs", results::runs_table(runs))];
+    let mut parts = vec![
+        ("methods", methods),
+        ("runs", results::runs_table(runs)),
+        ("census", census(runs)?),
+    ];
     let rank = dir.join("rank_summary.csv");
     if rank.is_file() {
         parts.push(("rank", results::rank_table(&results::read_rank(&rank)?)));
@@ -45,6 +51,23 @@ pub fn parts(dir: &Path, runs: &[MethodRun]) -> Result<Vec<(&'static str, String
         parts.push(("main-job", results::main_job_table(&rows)));
     }
     Ok(parts)
+}
+
+/// The census tables of each method's found networks (the experiments search the `micro`
+/// space sized to 28×28 grey images, which is `micro` itself).
+fn census(runs: &[MethodRun]) -> Result<String> {
+    let space = presets::preset("micro")?;
+    let archs = runs
+        .iter()
+        .map(|run| {
+            Ok((
+                results::method_title(&run.method),
+                run.arch.parse::<Arch>()?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let censuses = census_tables::censuses(&space, archs)?;
+    census_tables::tables(&censuses)
 }
 
 /// `page` with each generated block replaced by its part. A page may hold any of the parts

@@ -3,12 +3,12 @@
 //! conventions. A plugin module: signatures and docs come from the functions below.
 
 use rhai::plugin::*;
-use rhai::{Array, FnPtr, ImmutableString, Map, NativeCallContext, FLOAT, INT};
+use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, NativeCallContext, FLOAT, INT};
 
-use super::convert::{bad, count, fail, from_json, int_list, lift, Options};
+use super::convert::{bad, count, fail, from_json, int_list, kind, lift, Options};
 use super::rng_api::SharedRng;
 use crate::space::cost::Convention;
-use crate::space::{first_accepted, Arch, Details, Dimension, Space, SAMPLE_TRIES};
+use crate::space::{first_accepted, Arch, Census, Details, Dimension, Space, SAMPLE_TRIES};
 
 /// Registers the properties and methods of `Space`.
 pub fn register(engine: &mut rhai::Engine) {
@@ -217,6 +217,29 @@ mod space_methods {
         lift(space.cost(&arch, convention)).map(|c| c.mflops())
     }
 
+    /// What `archs` (architectures of this space, one per seed, say) look like block by
+    /// block: `#{networks, blocks, mixed, all_global, all_local, mixed_fraction,
+    /// kernels: [#{kernel, blocks}], global_heads_by_depth: [[count of g = 0, 1, ...]],
+    /// mean_global_heads: [...]}` (GLiT's paper: a quarter of its blocks mixed, the smallest
+    /// kernel never chosen).
+    #[rhai_fn(pure, return_raw)]
+    pub fn census(space: &mut Space, archs: Array) -> RhaiResultOf<Map> {
+        let archs = archs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                a.clone().try_cast::<Arch>().ok_or_else(|| {
+                    bad(
+                        &format!("archs[{i}]"),
+                        format!("must be an Arch, got {}", kind(a)),
+                    )
+                })
+            })
+            .collect::<RhaiResultOf<Vec<_>>>()?;
+        let census = lift(Census::of(space, &archs))?;
+        Ok(census_map(&census))
+    }
+
     /// Parameter count of `arch`.
     #[rhai_fn(pure, return_raw)]
     pub fn params(space: &mut Space, arch: Arch) -> RhaiResultOf<INT> {
@@ -256,6 +279,43 @@ fn with_candidates(
         *blocks[b].get_mut(dimension) = values.clone();
     }
     lift(Space::new(space.name(), space.skeleton().clone(), blocks))
+}
+
+fn census_map(census: &Census) -> Map {
+    let int = |n: usize| Dynamic::from_int(n as INT);
+    let counts =
+        |list: &[usize]| -> Dynamic { list.iter().map(|&n| int(n)).collect::<Array>().into() };
+    let mut m = Map::new();
+    m.insert("networks".into(), int(census.networks));
+    m.insert("blocks".into(), int(census.blocks));
+    m.insert("mixed".into(), int(census.mixed));
+    m.insert("all_global".into(), int(census.all_global));
+    m.insert("all_local".into(), int(census.all_local));
+    m.insert("mixed_fraction".into(), census.mixed_fraction().into());
+    let kernels: Array = census
+        .kernels
+        .iter()
+        .map(|&(kernel, blocks)| {
+            let mut k = Map::new();
+            k.insert("kernel".into(), int(kernel));
+            k.insert("blocks".into(), int(blocks));
+            k.into()
+        })
+        .collect();
+    m.insert("kernels".into(), kernels.into());
+    let by_depth: Array = census
+        .global_heads_by_depth
+        .iter()
+        .map(|c| counts(c))
+        .collect();
+    m.insert("global_heads_by_depth".into(), by_depth.into());
+    let means: Array = census
+        .mean_global_heads()
+        .into_iter()
+        .map(Dynamic::from_float)
+        .collect();
+    m.insert("mean_global_heads".into(), means.into());
+    m
 }
 
 fn details_to_map(d: &Details) -> Map {

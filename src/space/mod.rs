@@ -4,6 +4,7 @@
 //! bookkeeping and cost constraints run without building a network.
 
 mod arch;
+mod census;
 mod choices;
 mod compact;
 pub mod cost;
@@ -15,6 +16,7 @@ mod skeleton;
 mod stages;
 
 pub use arch::{Arch, BlockArch};
+pub use census::Census;
 pub use choices::BlockChoices;
 pub use dimension::Dimension;
 pub use operators::{first_accepted, SAMPLE_TRIES};

@@ -373,3 +373,52 @@ fn an_unreadable_pool_wait_time_is_refused_by_name_and_a_readable_one_is_taken()
         );
     }
 }
+
+#[test]
+fn report_archs_counts_mixed_blocks_and_kernels_beside_the_released_glit_tiny() {
+    let (ok, out, err) = glit(&[
+        "report",
+        "--archs",
+        "docs/results/methods.csv",
+        "--group",
+        "method",
+    ]);
+    assert!(ok, "{err}");
+    // The committed baseline runs are all-global: no mixed block, no kernel.
+    assert!(
+        out.contains("| baseline | 3 | 18 | 0 | 100 | 0 | k9: 0 |"),
+        "{out}"
+    );
+    // The paper's network: 3 of 12 blocks mixed, kernel 17 never chosen.
+    assert!(
+        out.contains("| paper: released GLiT-Tiny | 1 | 12 | 25 | 42 | 33 | k17: 0 |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| block 1 |") && out.contains("| block 6 |"),
+        "{out}"
+    );
+    // Single architectures count as one group.
+    let (ok, out, err) = glit(&["report", "--archs", "glit-tiny", "--preset", "paper-tiny"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("| given | 1 | 12 | 25 |"), "{out}");
+    // A row that is not an architecture of the space is named by file and line.
+    let dir = std::env::temp_dir().join(format!("glit-census-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "arch,method\n\"G3(qk16,f4)\",x\n").unwrap();
+    let (ok, _, err) = glit(&["report", "--archs", bad.to_str().unwrap()]);
+    assert!(
+        !ok && err.contains("bad.csv") && err.contains("line 2"),
+        "{err}"
+    );
+    let (ok, _, err) = glit(&[
+        "report",
+        "--archs",
+        "docs/results/methods.csv",
+        "--group",
+        "nope",
+    ]);
+    assert!(!ok && err.contains("no `nope` column"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -426,6 +426,28 @@ fn search_operators_default_to_the_space_s_own_and_call_given_closures() {
 }
 
 #[test]
+fn a_census_counts_blocks_as_the_paper_does() {
+    ok(
+        "census",
+        r#"
+        let paper = space::preset("paper-tiny").census([space::arch("glit-tiny")]);
+        expect(paper.blocks == 12 && paper.mixed == 3 && paper.mixed_fraction == 0.25, "mixed");
+        expect(paper.kernels[0].kernel == 17 && paper.kernels[0].blocks == 0, "no kernel 17");
+        expect(paper.global_heads_by_depth.len() == 12, "by depth");
+        expect(paper.global_heads_by_depth[0] == [0, 0, 0, 1], "block 1 is all-global");
+        let s = space::preset("micro");
+        let two = s.census([s.baseline(), s.baseline()]);
+        expect(two.networks == 2 && two.all_global == 12, "baseline");
+        "#,
+    );
+    let err = error("census_bad", "space::preset(\"micro\").census([1]);");
+    assert!(
+        err.contains("archs[0]") && err.contains("must be an Arch"),
+        "{err}"
+    );
+}
+
+#[test]
 fn training_and_scoring_run_through_the_engine_and_replay_from_the_journal() {
     let source = r#"
         let d = data::open("synthetic", #{ search_split: 64, train_images: 128 });
