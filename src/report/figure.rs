@@ -105,10 +105,14 @@ pub mod palette {
     pub const RED: RGBColor = RGBColor(0xCC, 0x33, 0x11);
     /// A fourth series.
     pub const GREEN: RGBColor = RGBColor(0x22, 0x88, 0x33);
+    /// A fifth series.
+    pub const PURPLE: RGBColor = RGBColor(0xAA, 0x33, 0x77);
+    /// A sixth series.
+    pub const CYAN: RGBColor = RGBColor(0x66, 0xCC, 0xEE);
     /// Background points and frames.
     pub const GREY: RGBColor = RGBColor(0xBB, 0xBB, 0xBB);
     /// Text and outlines.
     pub const INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
     /// Several series in order.
-    pub const SERIES: [RGBColor; 4] = [BLUE, ORANGE, GREEN, RED];
+    pub const SERIES: [RGBColor; 6] = [BLUE, ORANGE, GREEN, RED, PURPLE, CYAN];
 }

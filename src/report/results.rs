@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 /// One search run of `compare_methods.rhai` (a row of methods.csv).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct MethodRun {
-    /// `glit`, `spos`, `random` or `baseline`.
+    /// `glit`, `spos`, `random`, `baseline` or `spos-global`.
     pub method: String,
     /// The seed of every random choice of the run (data split included).
     pub seed: u64,
@@ -211,6 +211,7 @@ pub fn method_title(method: &str) -> String {
         "glit" => "GLiT hierarchical search".into(),
         "spos" => "flat SPOS (evolution, joint space)".into(),
         "random" => "random search (joint space)".into(),
+        "spos-global" => "flat SPOS, global-only space (DeiT's blocks)".into(),
         BASELINE => "all-global baseline (no search)".into(),
         other => other.into(),
     }

@@ -36,11 +36,12 @@ pub fn parts(dir: &Path, runs: &[MethodRun]) -> Result<Vec<(&'static str, String
         runs.len(),
         seconds / 60.0
     );
-    let mut parts = vec![
-        ("methods", methods),
-        ("runs", results::runs_table(runs)),
-        ("census", census(runs)?),
-    ];
+    let mut parts = vec![("methods", methods), ("runs", results::runs_table(runs))];
+    // Only runs over the `micro` space have its census (a page asking for the census of
+    // other runs is told that the part cannot be made).
+    if let Ok(census) = census(runs) {
+        parts.push(("census", census));
+    }
     let rank = dir.join("rank_summary.csv");
     if rank.is_file() {
         parts.push(("rank", results::rank_table(&results::read_rank(&rank)?)));
@@ -53,8 +54,9 @@ pub fn parts(dir: &Path, runs: &[MethodRun]) -> Result<Vec<(&'static str, String
     Ok(parts)
 }
 
-/// The census tables of each method's found networks (the experiments search the `micro`
-/// space sized to 28×28 grey images, which is `micro` itself).
+/// The census tables of each method's found networks in the `micro` space (the experiments'
+/// space: `micro` sized to 28×28 grey images is `micro` itself); an error when a network is
+/// not in it.
 fn census(runs: &[MethodRun]) -> Result<String> {
     let space = presets::preset("micro")?;
     let archs = runs
