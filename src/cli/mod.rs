@@ -99,7 +99,8 @@ pub enum Command {
         json: bool,
     },
     /// Train a supernet (SPOS) or, with --arch, one architecture from scratch, into a run
-    /// directory that holds the checkpoint, the metrics CSV and run.json.
+    /// directory that holds the checkpoint, the metrics CSV and run.json (and warnings.csv
+    /// when the training did not learn).
     Train(train::TrainArgs),
     /// Images/s of the supernet training step and of scoring, here and (when PyTorch is
     /// installed) in the reference implementation with the same architectures, as a ratio.
@@ -197,7 +198,9 @@ pub enum Command {
         device: String,
     },
     /// Score architectures with a trained supernet: BatchNorm recalibration on training
-    /// batches, then accuracy on the run's search split. Given a network file instead, its
+    /// batches, then accuracy on the run's search split. Scores are journaled in the run
+    /// directory as a script's are (a candidate scored before is recalled; `glit worker`s may
+    /// help; candidates.csv lists the call's candidates). Given a network file instead, its
     /// accuracy on the test split of --data.
     Score {
         /// A supernet run directory written by `glit train`, or a network file.

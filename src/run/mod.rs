@@ -21,4 +21,4 @@ pub use heap::ScriptHeap;
 pub use lock::lock;
 pub use retrain::{RetrainRequest, Retrained};
 pub use scoring::ScoreRequest;
-pub use training::{TrainingFiles, TrainingRun, WHOLE_RUN_CHECKPOINT, WHOLE_RUN_METRICS};
+pub use training::{TrainingFiles, TrainingRun, WHOLE_RUN_CHECKPOINT};

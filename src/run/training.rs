@@ -19,7 +19,7 @@ use crate::train::{
 pub const WHOLE_RUN_CHECKPOINT: &str = "checkpoint.safetensors";
 
 /// The per-epoch metrics of a run that is one training.
-pub const WHOLE_RUN_METRICS: &str = "metrics.csv";
+const WHOLE_RUN_METRICS: &str = "metrics.csv";
 
 /// Where a training writes its checkpoint and metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +27,7 @@ pub enum TrainingFiles {
     /// `checkpoints/<label>-<key tail>.safetensors` and `metrics/<label>.csv`: one of the
     /// many trainings of a scripted run.
     Named,
-    /// [`WHOLE_RUN_CHECKPOINT`] and [`WHOLE_RUN_METRICS`] at the top of the run directory:
+    /// [`WHOLE_RUN_CHECKPOINT`] and `metrics.csv` at the top of the run directory:
     /// a run that is one training (`glit train`).
     WholeRun,
 }

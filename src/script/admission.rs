@@ -6,7 +6,7 @@
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FnPtr, NativeCallContext};
 
-use super::convert::{kind, Fallible};
+use super::convert::{kind, Fallible, RhaiResultOf};
 use super::operators_api::Operators;
 use super::shared_population::SharedPopulation;
 use crate::space::{Arch, Space};
@@ -16,10 +16,6 @@ use crate::space::{Arch, Space};
 pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(admission).into());
 }
-
-/// A fallible script function's return type, under the name Rhai's metadata shows as the
-/// type a script receives.
-type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 /// The two forms of `admits`, with signatures and docs taken from here.
 #[export_module]

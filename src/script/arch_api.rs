@@ -5,17 +5,13 @@
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, Map, INT};
 
-use super::convert::{bad, block_from_map, block_to_map, kind, Fallible, Options};
+use super::convert::{bad, block_from_map, block_to_map, kind, Fallible, Options, RhaiResultOf};
 use crate::space::Arch;
 
 /// Registers the properties and methods of `Arch`.
 pub fn register(engine: &mut Engine) {
     engine.register_global_module(exported_module!(arch_methods).into());
 }
-
-/// A fallible script function's return type, under the name Rhai's metadata shows as the
-/// type a script receives.
-type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 /// The properties and methods, with signatures and docs taken from here.
 #[export_module]

@@ -9,6 +9,11 @@ use crate::space::{Arch, BlockArch, Dimension, Space};
 /// What a binding returns.
 pub type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
+/// What a plugin function (`#[export_module]`) returns when it may fail: `Fallible`, under the
+/// name Rhai's metadata shows as the type a script receives (so `glit api` and the editor
+/// definitions say `-> Array`, not the `Result`).
+pub type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
+
 /// A Rust error as a script runtime error (Rhai adds the call's position).
 pub fn fail(error: impl std::fmt::Display) -> Box<EvalAltResult> {
     error.to_string().into()

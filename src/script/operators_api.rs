@@ -6,7 +6,7 @@
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, FnPtr, Map, Module, NativeCallContext, INT};
 
-use super::convert::{bad, count, described, kind, lift, number, Fallible};
+use super::convert::{bad, count, described, kind, lift, number, Fallible, RhaiResultOf};
 use super::rng_api::SharedRng;
 use super::shared_population::SharedPopulation;
 use crate::space::{Arch, Space};
@@ -82,10 +82,6 @@ pub fn register(engine: &mut rhai::Engine) {
     engine.register_fn("to_debug", |_: &mut Operators| "Operators".to_string());
     engine.register_global_module(exported_module!(operator_methods).into());
 }
-
-/// A fallible script function's return type, under the name Rhai's metadata shows as the
-/// type a script receives (so `glit api` and the editor definitions show it).
-type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 /// The constructor, in `search::`.
 #[export_module]

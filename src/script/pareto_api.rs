@@ -4,12 +4,8 @@
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Map, Module, INT};
 
-use super::convert::{bad, count, int_list, kind, numbers, Fallible};
+use super::convert::{bad, count, int_list, kind, numbers, Fallible, RhaiResultOf};
 use crate::search::pareto;
-
-/// A fallible script function's return type, under the name Rhai's metadata shows as the
-/// type a script receives (so `glit api` and the editor definitions say `-> Array`).
-type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 /// Adds the Pareto functions to the `search` module.
 pub fn add_to(m: &mut Module) {

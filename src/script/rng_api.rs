@@ -8,7 +8,7 @@ use rand::{RngExt, SeedableRng};
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, FLOAT, INT};
 
-use super::convert::bad;
+use super::convert::{bad, RhaiResultOf};
 use crate::rng::SearchRng;
 use crate::run::lock;
 
@@ -44,10 +44,6 @@ pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<SharedRng>("Rng");
     engine.register_global_module(exported_module!(rng_functions).into());
 }
-
-/// A fallible script function's return type, under the name Rhai's metadata shows as the
-/// type a script receives.
-type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 /// The functions, with their signatures and docs taken from here (`glit api` and the editor
 /// definitions read them).

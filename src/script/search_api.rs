@@ -5,7 +5,7 @@
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, Engine, ImmutableString, Map, Module, FLOAT, INT};
 
-use super::convert::{bad, count, described, kind, lift, number, numbers, Fallible};
+use super::convert::{bad, count, described, kind, lift, number, numbers, Fallible, RhaiResultOf};
 use super::registry::function;
 use super::shared_population::SharedPopulation;
 use crate::run::Shared;
@@ -89,10 +89,6 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("to_debug", |p: &mut SharedPopulation| describe(p));
     engine.register_global_module(exported_module!(population_methods).into());
 }
-
-/// A fallible script function's return type, under the name Rhai's metadata shows as the
-/// type a script receives.
-type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 /// The properties and methods of `Population`, with signatures and docs taken from here.
 #[export_module]

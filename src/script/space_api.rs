@@ -5,7 +5,7 @@
 use rhai::plugin::*;
 use rhai::{Engine, ImmutableString, Map, Module};
 
-use super::convert::{fail, lift};
+use super::convert::{fail, lift, RhaiResultOf};
 use super::data_api::SharedData;
 use crate::run::Shared;
 use crate::space::{presets, Arch, Space};
@@ -14,10 +14,6 @@ use crate::space::{presets, Arch, Space};
 pub fn module(_context: &Shared) -> Module {
     exported_module!(space_functions)
 }
-
-/// A fallible script function's return type, under the name Rhai's metadata shows as the
-/// type a script receives.
-type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 /// The functions of `space::`, with signatures and docs taken from here.
 #[export_module]

@@ -5,7 +5,7 @@
 use rhai::plugin::*;
 use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, NativeCallContext, FLOAT, INT};
 
-use super::convert::{bad, count, fail, from_json, int_list, kind, lift, Options};
+use super::convert::{bad, count, fail, from_json, int_list, kind, lift, Options, RhaiResultOf};
 use super::rng_api::SharedRng;
 use crate::space::cost::Convention;
 use crate::space::{first_accepted, Arch, Census, Details, Dimension, Space, SAMPLE_TRIES};
@@ -14,10 +14,6 @@ use crate::space::{first_accepted, Arch, Census, Details, Dimension, Space, SAMP
 pub fn register(engine: &mut rhai::Engine) {
     engine.register_global_module(exported_module!(space_methods).into());
 }
-
-/// A fallible script function's return type, under the name Rhai's metadata shows as the
-/// type a script receives.
-type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 #[export_module]
 mod space_methods {

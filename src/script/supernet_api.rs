@@ -9,7 +9,7 @@ use burn::Dispatch;
 use rhai::plugin::*;
 use rhai::{Engine, Map, Module, INT};
 
-use super::convert::{bad, described, lift, Fallible, Options};
+use super::convert::{bad, described, lift, Fallible, Options, RhaiResultOf};
 use super::registry::function;
 use crate::hashes::digest;
 use crate::model::{Sharing, SharingPlan, Supernet};
@@ -125,10 +125,6 @@ pub fn register(engine: &mut Engine) {
     engine.register_fn("to_debug", |n: &mut SharedNet| describe(n));
     engine.register_global_module(exported_module!(supernet_methods).into());
 }
-
-/// A fallible script function's return type, under the name Rhai's metadata shows as the
-/// type a script receives.
-type RhaiResultOf<T> = Result<T, Box<EvalAltResult>>;
 
 /// The properties and methods of `Supernet`, with signatures and docs taken from here.
 #[export_module]
