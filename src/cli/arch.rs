@@ -64,7 +64,11 @@ pub(super) fn show(text: &str, preset: Option<&str>, out: &Path) -> Result<Strin
             key: "--out".into(),
             message: format!("{} names no file", out.display()),
         })?;
-    let diagram = crate::report::diagram::ArchDiagram { arch: &arch, title };
+    let diagram = crate::report::diagram::ArchDiagram {
+        arch: &arch,
+        title,
+        local: Some(space.local()),
+    };
     let written = crate::report::figure::save(&diagram, dir, &stem)?;
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     Ok(format!(

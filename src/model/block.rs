@@ -1,5 +1,7 @@
 //! One block of the supernet for one set of global head counts: pre-LN residual attention
-//! (global and local parts side by side on split channels) and FFN, with drop path.
+//! (global and local parts side by side on split channels) and FFN, with drop path. The
+//! local part is the space's local module: the conv head (Conv1d or Conv2d) or local
+//! attention heads.
 
 use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig};
@@ -11,7 +13,8 @@ use super::parts::{Ffn, GlobalPart, LocalPart};
 use super::pass::Pass;
 use super::sharing::SharingPlan;
 use crate::rng::SearchRng;
-use crate::space::{Activation, BlockArch, BlockChoices, Dimension};
+use super::window::window_bias;
+use crate::space::{Activation, BlockArch, BlockChoices, Dimension, LocalKind, Skeleton};
 
 const GLOBAL_DIMS: [Dimension; 1] = [Dimension::QkDim];
 const LOCAL_DIMS: [Dimension; 2] = [Dimension::ConvExpand, Dimension::Kernel];
@@ -23,6 +26,9 @@ pub struct Block<B: Backend> {
     norm1: LayerNorm<B>,
     globals: Vec<GlobalPart<B>>,
     locals: Vec<LocalPart<B>>,
+    /// The local heads of a local-attention space (its `locals` are empty, and these are
+    /// empty in a conv space).
+    local_attention: Vec<GlobalPart<B>>,
     norm2: LayerNorm<B>,
     ffns: Vec<Ffn<B>>,
     #[module(skip)]
@@ -37,18 +43,28 @@ pub struct Block<B: Backend> {
     dim: usize,
     #[module(skip)]
     heads: usize,
+    #[module(skip)]
+    local: LocalKind,
+    /// Patches per side of the grid (the spatial local modules' frame).
+    #[module(skip)]
+    side: usize,
 }
 
 impl<B: Backend> Block<B> {
-    /// Weights for every candidate of `choices` in a model of width `dim` and `heads` heads.
+    /// Weights for every candidate of `choices` in a model of `skeleton`'s width, heads and
+    /// local module.
     pub fn new(
         choices: &BlockChoices,
-        dim: usize,
-        heads: usize,
+        skeleton: &Skeleton,
         plan: &SharingPlan,
         rng: &mut SearchRng,
         device: &B::Device,
     ) -> Self {
+        let (dim, heads, side) = (
+            skeleton.embed_dim,
+            skeleton.heads,
+            skeleton.patches_per_side(),
+        );
         let most_global = choices.global_heads.iter().copied().max().unwrap_or(0);
         let most_local = heads - choices.global_heads.iter().copied().min().unwrap_or(heads);
         let norm = || LayerNormConfig::new(dim).with_epsilon(1e-6).init(device);
@@ -71,14 +87,33 @@ impl<B: Backend> Block<B> {
         } else {
             vec![]
         };
-        let locals = local_keys
-            .iter()
-            .map(|key| {
-                let expand = size_for(choices, &LOCAL_DIMS, key, Dimension::ConvExpand, plan);
-                let kernel = size_for(choices, &LOCAL_DIMS, key, Dimension::Kernel, plan);
-                LocalPart::new(dim * most_local / heads, expand, kernel, rng, device)
-            })
-            .collect();
+        let local_channels = dim * most_local / heads;
+        let (mut locals, mut local_attention) = (vec![], vec![]);
+        for key in &local_keys {
+            let expand = size_for(choices, &LOCAL_DIMS, key, Dimension::ConvExpand, plan);
+            let kernel = size_for(choices, &LOCAL_DIMS, key, Dimension::Kernel, plan);
+            match skeleton.local {
+                // A window is a mask, not a weight: every window size uses the same heads.
+                LocalKind::LocalAttention => local_attention.push(GlobalPart::new(
+                    local_channels,
+                    most_local,
+                    expand * (dim / heads),
+                    rng,
+                    device,
+                )),
+                kind => {
+                    let grid = (kind == LocalKind::Conv2d).then_some(side);
+                    locals.push(LocalPart::new(
+                        local_channels,
+                        expand,
+                        kernel,
+                        grid,
+                        rng,
+                        device,
+                    ));
+                }
+            }
+        }
         let norm2 = norm();
         let ffn_keys = all_keys(choices, &FFN_DIMS, plan);
         let ffns = ffn_keys
@@ -92,6 +127,7 @@ impl<B: Backend> Block<B> {
             norm1,
             globals,
             locals,
+            local_attention,
             norm2,
             ffns,
             global_keys,
@@ -100,6 +136,8 @@ impl<B: Backend> Block<B> {
             plan: plan.clone(),
             dim,
             heads,
+            local: skeleton.local,
+            side,
         }
     }
 
@@ -126,14 +164,22 @@ impl<B: Backend> Block<B> {
             parts.push(part.forward(input, global_width, arch.global_heads, width));
         }
         if arch.global_heads < self.heads {
-            let part = self.local_for(arch);
             let input = h.slice([0..batch, 0..tokens, global_width..dim]);
             let expand = arch
                 .conv_expand
                 .expect("checked: a local part has an expansion");
             let kernel = arch.kernel.expect("checked: a local part has a kernel");
             let channels = dim - global_width;
-            parts.push(part.forward(input, channels, expand, kernel, pass.norms()));
+            parts.push(if self.local == LocalKind::LocalAttention {
+                let bias = window_bias::<B>(self.side, kernel, &x.device());
+                let local = self.heads - arch.global_heads;
+                let width = expand * (dim / self.heads);
+                self.attention_for(arch)
+                    .forward_biased(input, channels, local, width, Some(bias))
+            } else {
+                let part = self.local_for(arch);
+                part.forward(input, channels, expand, kernel, pass.norms())
+            });
         }
         let mixer = Tensor::cat(parts, 2); // global channels first, then local; no projection
         let (mixer, ffn_mask) = match pass.drop_path(block_share) {
@@ -177,13 +223,19 @@ impl<B: Backend> Block<B> {
             }
             _ => vec![],
         };
-        let locals = match (arch.conv_expand, arch.kernel) {
-            (Some(expand), Some(kernel)) if arch.global_heads < self.heads => {
-                let part = self.local_for(arch);
-                vec![part.narrowed(dim - global_width, expand, kernel)]
+        let (mut locals, mut local_attention) = (vec![], vec![]);
+        if let (Some(expand), Some(kernel)) = (arch.conv_expand, arch.kernel) {
+            let (channels, local) = (dim - global_width, self.heads - arch.global_heads);
+            match self.local {
+                _ if local == 0 => {}
+                LocalKind::LocalAttention => local_attention.push(
+                    self.attention_for(arch)
+                        .narrowed(channels, local, expand * (dim / self.heads)),
+                ),
+                _ => locals.push(self.local_for(arch).narrowed(channels, expand, kernel)),
             }
-            _ => vec![],
-        };
+        }
+        let has_local = !locals.is_empty() || !local_attention.is_empty();
         let ffn = self.ffn_for(arch);
         let plan = SharingPlan::default();
         let single = |dims: &[Dimension], present: bool| {
@@ -196,15 +248,18 @@ impl<B: Backend> Block<B> {
         Block {
             norm1: self.norm1.clone(),
             global_keys: single(&GLOBAL_DIMS, !globals.is_empty()),
-            local_keys: single(&LOCAL_DIMS, !locals.is_empty()),
+            local_keys: single(&LOCAL_DIMS, has_local),
             ffn_keys: single(&FFN_DIMS, true),
             globals,
             locals,
+            local_attention,
             norm2: self.norm2.clone(),
             ffns: vec![ffn.narrowed(dim, dim * arch.ffn_ratio)],
             plan,
             dim,
             heads: self.heads,
+            local: self.local,
+            side: self.side,
         }
     }
 }
@@ -218,6 +273,13 @@ impl<B: Backend> Block<B> {
     /// The conv head weights `arch` uses (it must have a local part).
     fn local_for(&self, arch: &BlockArch) -> &LocalPart<B> {
         &self.locals[position(&self.local_keys, &key_of(arch, &LOCAL_DIMS, &self.plan))]
+    }
+
+    /// The local attention heads `arch` uses (it must have a local part, in a
+    /// local-attention space).
+    fn attention_for(&self, arch: &BlockArch) -> &GlobalPart<B> {
+        &self.local_attention
+            [position(&self.local_keys, &key_of(arch, &LOCAL_DIMS, &self.plan))]
     }
 
     /// The FFN weights `arch` uses.

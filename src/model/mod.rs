@@ -15,8 +15,10 @@ mod sharing;
 mod sliced;
 mod state;
 mod supernet;
+mod window;
 
 pub use pass::{Norms, Pass, TRAINING_MOMENTUM};
 pub use sharing::{Sharing, SharingPlan};
 pub use state::{load_state, state_of, HostTensor, ModulePath, NamedTensors};
 pub use supernet::Supernet;
+pub use window::attends;

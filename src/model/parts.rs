@@ -12,7 +12,8 @@ use crate::rng::SearchRng;
 use crate::space::Activation;
 
 /// Multi-head self-attention over the global channels (q, k and v of one width per head; no
-/// attention or projection dropout, as in the official code).
+/// attention or projection dropout, as in the official code). Local attention heads are the
+/// same layers, their scores biased to windows of the patch grid.
 #[derive(Module, Debug)]
 pub struct GlobalPart<B: Backend> {
     query: HeadLinear<B>,
@@ -48,13 +49,27 @@ impl<B: Backend> GlobalPart<B> {
         }
     }
 
-    /// `[B, T, channels] → [B, T, channels]` with `heads` heads of `width`.
+    /// `[B, T, channels] → [B, T, channels]` with `heads` heads of `width`, every token
+    /// attending to every token.
     pub fn forward(
         &self,
         x: Tensor<B, 3>,
         channels: usize,
         heads: usize,
         width: usize,
+    ) -> Tensor<B, 3> {
+        self.forward_biased(x, channels, heads, width, None)
+    }
+
+    /// As [`GlobalPart::forward`], with `bias` `[T, T]` added to every head's scores before
+    /// the softmax (−∞ keeps a query from a key: local attention's windows).
+    pub fn forward_biased(
+        &self,
+        x: Tensor<B, 3>,
+        channels: usize,
+        heads: usize,
+        width: usize,
+        bias: Option<Tensor<B, 2>>,
     ) -> Tensor<B, 3> {
         let [batch, tokens, _] = x.dims();
         let split = |layer: &HeadLinear<B>| {
@@ -65,6 +80,10 @@ impl<B: Backend> GlobalPart<B> {
         };
         let (q, k, v) = (split(&self.query), split(&self.key), split(&self.value));
         let scores = q.matmul(k.swap_dims(2, 3)) / (width as f64).sqrt(); // [B, heads, T, T]
+        let scores = match bias {
+            Some(bias) => scores + bias.unsqueeze::<4>(),
+            None => scores,
+        };
         let attended = softmax(scores, 3).matmul(v); // [B, heads, T, width]
         let merged = attended
             .swap_dims(1, 2)
@@ -74,8 +93,9 @@ impl<B: Backend> GlobalPart<B> {
 }
 
 /// The Conformer-style conv head over the local channels: pointwise to 2·E·c, GLU, depthwise
-/// Conv1d along the token sequence (cls token included, zero same padding), BatchNorm1d,
-/// Swish, pointwise back to c.
+/// Conv1d along the token sequence (cls token included, zero same padding) or Conv2d over the
+/// patch grid (the cls token passing that stage unchanged), BatchNorm1d, Swish, pointwise
+/// back to c.
 #[derive(Module, Debug)]
 pub struct LocalPart<B: Backend> {
     glu_value: SlicedLinear<B>,
@@ -86,11 +106,13 @@ pub struct LocalPart<B: Backend> {
 }
 
 impl<B: Backend> LocalPart<B> {
-    /// A conv head for up to `channels` channels, expansion `expand` and `kernel`.
+    /// A conv head for up to `channels` channels, expansion `expand` and `kernel`, its
+    /// depthwise convolution along the tokens or, given a `grid` side, k×k over the patches.
     pub fn new(
         channels: usize,
         expand: usize,
         kernel: usize,
+        grid: Option<usize>,
         rng: &mut SearchRng,
         device: &B::Device,
     ) -> Self {
@@ -98,7 +120,7 @@ impl<B: Backend> LocalPart<B> {
         LocalPart {
             glu_value: SlicedLinear::new(channels, inner, Init::Conv, rng, device),
             glu_gate: SlicedLinear::new(channels, inner, Init::Conv, rng, device),
-            depthwise: SlicedDepthwise::new(inner, kernel, rng, device),
+            depthwise: SlicedDepthwise::new(inner, kernel, grid, rng, device),
             batch_norm: SlicedBatchNorm::new(inner, device),
             pointwise_out: SlicedLinear::new(inner, channels, Init::Conv, rng, device),
         }

@@ -169,60 +169,124 @@ impl<B: Backend> HeadLinear<B> {
     }
 }
 
-/// A depthwise Conv1d along tokens with zero "same" padding, whose weight is the channel prefix
-/// and kernel centre of `[channels_max, 1, kernel_max]`.
+/// A depthwise convolution with zero "same" padding whose weight is the channel prefix and
+/// kernel centre of its largest one: Conv1d along the tokens (weight `[channels_max, 1,
+/// kernel_max]`), or a square Conv2d over the patch grid (weight `[channels_max,
+/// kernel_max, kernel_max]`) that the class token, token 0, skips unchanged.
 #[derive(Module, Debug)]
 pub struct SlicedDepthwise<B: Backend> {
     weight: Param<Tensor<B, 3>>,
     bias: Param<Tensor<B, 1>>,
+    /// Patches per side of the grid a 2-D kernel runs over; `None` for Conv1d.
+    #[module(skip)]
+    grid: Option<usize>,
 }
 
 impl<B: Backend> SlicedDepthwise<B> {
-    /// A conv for at most `channels` channels and an odd `kernel`.
-    pub fn new(channels: usize, kernel: usize, rng: &mut SearchRng, device: &B::Device) -> Self {
-        let bound = 1.0 / (kernel as f64).sqrt(); // fan_in of a depthwise filter is its kernel
+    /// A conv for at most `channels` channels and an odd `kernel`: along the tokens, or
+    /// k×k over a `grid`×`grid` patch grid.
+    pub fn new(
+        channels: usize,
+        kernel: usize,
+        grid: Option<usize>,
+        rng: &mut SearchRng,
+        device: &B::Device,
+    ) -> Self {
+        let rows = if grid.is_some() { kernel } else { 1 };
+        // The fan-in of a depthwise filter is its number of taps.
+        let bound = 1.0 / ((rows * kernel) as f64).sqrt();
         SlicedDepthwise {
-            weight: Param::from_tensor(init::uniform([channels, 1, kernel], bound, rng, device)),
+            weight: Param::from_tensor(init::uniform([channels, rows, kernel], bound, rng, device)),
             bias: Param::from_tensor(init::uniform([channels], bound, rng, device)),
+            grid,
         }
+    }
+
+    /// The weight's slice for `channels` and `kernel`: the centre `kernel` taps (rows and
+    /// columns for 2-D).
+    fn weight_for(&self, channels: usize, kernel: usize) -> Tensor<B, 3> {
+        let [channels_max, rows_max, kernel_max] = self.weight.dims();
+        if channels == channels_max && kernel == kernel_max {
+            return self.weight.val();
+        }
+        let start = (kernel_max - kernel) / 2;
+        let rows = match self.grid {
+            Some(_) => (rows_max - kernel) / 2..(rows_max - kernel) / 2 + kernel,
+            None => 0..1,
+        };
+        self.weight
+            .val()
+            .slice([0..channels, rows, start..start + kernel])
     }
 
     /// A conv of exactly `channels` and `kernel` holding this one's slice (the kernel's centre).
     pub fn narrowed(&self, channels: usize, kernel: usize) -> Self {
-        let kernel_max = self.weight.dims()[2];
-        let start = (kernel_max - kernel) / 2;
         SlicedDepthwise {
-            weight: Param::from_tensor(
-                self.weight
-                    .val()
-                    .slice([0..channels, 0..1, start..start + kernel])
-                    .detach(),
-            ),
+            weight: Param::from_tensor(self.weight_for(channels, kernel).detach()),
             bias: Param::from_tensor(self.bias.val().slice(0..channels).detach()),
+            grid: self.grid,
         }
     }
 
     /// `[B, channels, T] → [B, channels, T]` with an odd `kernel`.
     pub fn forward(&self, x: Tensor<B, 3>, channels: usize, kernel: usize) -> Tensor<B, 3> {
-        let [channels_max, _, kernel_max] = self.weight.dims();
-        let (weight, bias) = if channels == channels_max && kernel == kernel_max {
-            (self.weight.val(), self.bias.val())
-        } else {
-            let start = (kernel_max - kernel) / 2;
-            (
-                self.weight
-                    .val()
-                    .slice([0..channels, 0..1, start..start + kernel]),
-                self.bias.val().slice(0..channels),
-            )
+        let weight = self.weight_for(channels, kernel);
+        let bias = self.bias.val().slice(0..channels);
+        let Some(side) = self.grid else {
+            return conv1d(
+                x,
+                weight,
+                Some(bias),
+                ConvOptions::new([1], [kernel / 2], [1], channels),
+            );
         };
-        conv1d(
-            x,
-            weight,
-            Some(bias),
-            ConvOptions::new([1], [kernel / 2], [1], channels),
-        )
+        let [batch, _, tokens] = x.dims();
+        let tokens_last = x.swap_dims(1, 2); // [B, T, channels], the layout it was made in
+        let cls = tokens_last.clone().slice([0..batch, 0..1, 0..channels]);
+        let grid = tokens_last
+            .slice([0..batch, 1..tokens, 0..channels])
+            .reshape([batch, side, side, channels]);
+        let mixed = rows_conv2d(grid, weight, kernel).reshape([batch, side * side, channels])
+            + bias.reshape([1, 1, channels]);
+        Tensor::cat(vec![cls, mixed], 1).swap_dims(1, 2)
     }
+}
+
+/// A depthwise k×k convolution (zero "same" padding, no bias) of a channel-last grid
+/// `[B, rows, columns, channels]` with `weight` `[channels, k, k]`.
+///
+/// Computed as one depthwise Conv1d along the rows: the grid shifted by each of the k row
+/// offsets, side by side as k·channels channels, each convolved with its kernel row, and
+/// the k results summed. The same multiply-adds as a direct 2-D convolution, on the CPU
+/// backend's channel-last depthwise Conv1d and its gradients, where its 2-D depthwise
+/// convolution runs the gradients through generic loops (2.2× slower per FLOP than Conv1d
+/// in `glit bench`).
+fn rows_conv2d<B: Backend>(grid: Tensor<B, 4>, weight: Tensor<B, 3>, kernel: usize) -> Tensor<B, 4> {
+    let [batch, rows, columns, channels] = grid.dims();
+    let reach = kernel / 2;
+    let device = grid.device();
+    let margin = || Tensor::<B, 4>::zeros([batch, reach, columns, channels], &device);
+    let padded = Tensor::cat(vec![margin(), grid, margin()], 1); // [B, rows + 2·reach, ..]
+    // Channel a·channels + c of `shifted` is channel c of the grid moved down by reach − a.
+    let shifted = Tensor::cat(
+        (0..kernel)
+            .map(|a| padded.clone().slice([0..batch, a..a + rows, 0..columns, 0..channels]))
+            .collect(),
+        3,
+    )
+    .reshape([batch * rows, columns, kernel * channels]);
+    let row_weights = weight.swap_dims(0, 1).reshape([kernel * channels, 1, kernel]);
+    let convolved = conv1d(
+        shifted.swap_dims(1, 2),
+        row_weights,
+        None,
+        ConvOptions::new([1], [reach], [1], kernel * channels),
+    )
+    .swap_dims(1, 2); // [B·rows, columns, k·channels]
+    convolved
+        .reshape([batch, rows, columns, kernel, channels])
+        .sum_dim(3)
+        .reshape([batch, rows, columns, channels])
 }
 
 /// BatchNorm over channel-last `[B, T, channels]` for a channel prefix, with running statistics kept per
@@ -307,5 +371,48 @@ impl<B: Backend> SlicedBatchNorm<B> {
         };
         blend(&self.running_mean, mean);
         blend(&self.running_var, unbiased);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::module::conv2d;
+    use burn::tensor::Distribution;
+    use burn::{Dispatch, DispatchDevice};
+
+    #[test]
+    fn rows_conv2d_is_a_depthwise_conv2d() {
+        let device = DispatchDevice::Flex(Default::default());
+        for (side, kernel) in [(7, 1), (7, 3), (5, 5), (7, 7), (4, 7), (6, 5)] {
+            let (batch, channels) = (2, 5);
+            let grid = Tensor::<Dispatch, 4>::random(
+                [batch, side, side, channels],
+                Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            let weight = Tensor::<Dispatch, 3>::random(
+                [channels, kernel, kernel],
+                Distribution::Normal(0.0, 1.0),
+                &device,
+            );
+            let ours: Vec<f32> = rows_conv2d(grid.clone(), weight.clone(), kernel)
+                .into_data()
+                .to_vec()
+                .unwrap();
+            let direct: Vec<f32> = conv2d(
+                grid.permute([0, 3, 1, 2]),
+                weight.reshape([channels, 1, kernel, kernel]),
+                None,
+                ConvOptions::new([1, 1], [kernel / 2, kernel / 2], [1, 1], channels),
+            )
+            .permute([0, 2, 3, 1])
+            .into_data()
+            .to_vec()
+            .unwrap();
+            for (p, q) in ours.iter().zip(&direct) {
+                assert!((p - q).abs() < 1e-4, "side {side} k {kernel}: {p} vs {q}");
+            }
+        }
     }
 }

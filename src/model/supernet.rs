@@ -57,7 +57,7 @@ impl<B: Backend> Supernet<B> {
             .map(|choices| {
                 block_groups(choices, plan)
                     .iter()
-                    .map(|group| Block::new(group, d, s.heads, plan, rng, device))
+                    .map(|group| Block::new(group, s, plan, rng, device))
                     .collect()
             })
             .collect();

@@ -1,13 +1,13 @@
 //! An architecture drawn like the GLiT paper's figure: one column per block, each head a cell
-//! coloured global (attention) or local (convolution), with the block's q/k width, kernel,
-//! expansion and FFN ratio written under it.
+//! coloured global (attention) or local (the space's local module), with the block's q/k
+//! width, kernel (or window), expansion and FFN ratio written under it.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::figure::{failed, palette, text, Drawn, Figure};
-use crate::space::Arch;
+use crate::space::{Arch, LocalKind};
 
 const COLUMN: i32 = 104;
 const CELL: i32 = 26;
@@ -20,6 +20,9 @@ pub struct ArchDiagram<'a> {
     pub arch: &'a Arch,
     /// The title.
     pub title: String,
+    /// The module of its local heads, when known (a run's log records architectures
+    /// without their space).
+    pub local: Option<LocalKind>,
 }
 
 impl ArchDiagram<'_> {
@@ -69,7 +72,11 @@ impl Figure for ArchDiagram<'_> {
                     color.filled(),
                 ))
                 .map_err(failed)?;
-                let label = if global { "attention" } else { "conv" };
+                let label = if global {
+                    "attention"
+                } else {
+                    local_label(self.local)
+                };
                 root.draw(&Text::new(
                     label,
                     (middle, top + CELL / 2 - 1),
@@ -82,7 +89,7 @@ impl Figure for ArchDiagram<'_> {
                 .get(index)
                 .map_or("", |t| t.split('(').next().unwrap_or(t));
             let mut lines = vec![split.to_string()];
-            lines.extend(details(block, self.arch.heads));
+            lines.extend(details(block, self.arch.heads, self.local));
             for (row, line) in lines.iter().enumerate() {
                 let size = if row == 0 { 14.0 } else { 13.0 };
                 root.draw(&Text::new(
@@ -96,7 +103,7 @@ impl Figure for ArchDiagram<'_> {
         let legend_y = heads_bottom + 16 + 18 * 5;
         for (k, (label, color)) in [
             ("global head (multi-head attention)", palette::BLUE),
-            ("local head (depthwise Conv1d)", palette::ORANGE),
+            (local_legend(self.local), palette::ORANGE),
         ]
         .into_iter()
         .enumerate()
@@ -118,8 +125,28 @@ impl Figure for ArchDiagram<'_> {
     }
 }
 
+/// A local head's cell label.
+fn local_label(local: Option<LocalKind>) -> &'static str {
+    match local {
+        Some(LocalKind::Conv1d) => "conv",
+        Some(LocalKind::Conv2d) => "conv2d",
+        Some(LocalKind::LocalAttention) => "window",
+        None => "local",
+    }
+}
+
+/// The legend's line for local heads.
+fn local_legend(local: Option<LocalKind>) -> &'static str {
+    match local {
+        Some(LocalKind::Conv1d) => "local head (depthwise Conv1d)",
+        Some(LocalKind::Conv2d) => "local head (depthwise Conv2d, k×k)",
+        Some(LocalKind::LocalAttention) => "local head (attention in a k×k window)",
+        None => "local head",
+    }
+}
+
 /// The labelled low-level values of a block: what its global and local parts use.
-fn details(block: &crate::space::BlockArch, heads: usize) -> Vec<String> {
+fn details(block: &crate::space::BlockArch, heads: usize, local: Option<LocalKind>) -> Vec<String> {
     let mut lines = Vec::new();
     if block.global_heads > 0 {
         if let Some(qk) = block.qk_dim {
@@ -128,7 +155,11 @@ fn details(block: &crate::space::BlockArch, heads: usize) -> Vec<String> {
     }
     if block.local_heads(heads) > 0 {
         if let Some(kernel) = block.kernel {
-            lines.push(format!("kernel {kernel}"));
+            lines.push(match local {
+                Some(LocalKind::Conv2d) => format!("kernel {kernel}×{kernel}"),
+                Some(LocalKind::LocalAttention) => format!("window {kernel}×{kernel}"),
+                _ => format!("kernel {kernel}"),
+            });
         }
         if let Some(expand) = block.conv_expand {
             lines.push(format!("expand {expand}"));

@@ -114,7 +114,11 @@ pub fn write(run_dir: &Path) -> Result<Report> {
         };
         let stem = format!("arch-{}", slug(&which));
         pages.draw(
-            &ArchDiagram { arch: &arch, title },
+            &ArchDiagram {
+                arch: &arch,
+                title,
+                local: None,
+            },
             "Architectures",
             which,
             stem,

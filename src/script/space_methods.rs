@@ -8,7 +8,9 @@ use rhai::{Array, Dynamic, FnPtr, ImmutableString, Map, NativeCallContext, FLOAT
 use super::convert::{bad, count, fail, from_json, int_list, kind, lift, Options, RhaiResultOf};
 use super::rng_api::SharedRng;
 use crate::space::cost::Convention;
-use crate::space::{first_accepted, Arch, Census, Details, Dimension, Space, SAMPLE_TRIES};
+use crate::space::{
+    first_accepted, Arch, Census, Details, Dimension, LocalKind, Space, SAMPLE_TRIES,
+};
 
 /// Registers the properties and methods of `Space`.
 pub fn register(engine: &mut rhai::Engine) {
@@ -64,11 +66,28 @@ mod space_methods {
             .collect()
     }
 
-    /// The fixed shape: image_size, channels, patch_size, embed_dim, heads, classes, activation.
+    /// The fixed shape: image_size, channels, patch_size, embed_dim, heads, classes,
+    /// activation, local.
     #[rhai_fn(get = "skeleton", pure, return_raw)]
     pub fn skeleton(space: &mut Space) -> RhaiResultOf<Map> {
         let json = serde_json::to_value(space.skeleton()).map_err(fail)?;
-        Ok(from_json(&json).cast::<Map>())
+        let mut map = from_json(&json).cast::<Map>();
+        map.insert("local".into(), space.local().name().into());
+        Ok(map)
+    }
+
+    /// The module of the local heads: "conv1d" (GLiT's), "conv2d" or "local-attention".
+    #[rhai_fn(get = "local", pure)]
+    pub fn local(space: &mut Space) -> String {
+        space.local().name().to_string()
+    }
+
+    /// The space with local heads of `local` ("conv1d", "conv2d", "local-attention"); a new
+    /// kind brings its kernel (window) candidates for the patch grid: 3, 5 and 7 for the
+    /// two spatial kinds. Set others afterwards with `with_candidates(-1, "kernel", [..])`.
+    #[rhai_fn(pure, return_raw)]
+    pub fn with_local(space: &mut Space, local: ImmutableString) -> RhaiResultOf<Space> {
+        lift(LocalKind::from_name(&local).and_then(|local| space.with_local(local)))
     }
 
     /// The space as JSON text.

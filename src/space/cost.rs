@@ -10,6 +10,12 @@
 //!   convolutions, the GLU's pointwise conv at its full 2·E·c outputs. Element-wise work
 //!   (norms, activations, gates, biases, residual adds) is not counted, as in fvcore.
 //!
+//! The local part follows the space's [`LocalKind`]: Conv1d as above (k taps at every
+//! token), Conv2d the same module with k² taps at every patch (the class token skips the
+//! spatial convolution), local attention its q/k/v and projection matrices plus, for each
+//! query, its scores and weighted values over only the keys its window lets it see (the
+//! released counter has no local attention, so both conventions count it so).
+//!
 //! Parameters are the same under both conventions (the official code sums the model's
 //! tensors): every weight and bias, 2 per LayerNorm or BatchNorm channel, the class token and
 //! the position embedding. BatchNorm running statistics are buffers, not parameters.
@@ -19,6 +25,7 @@ use std::fmt;
 
 use super::arch::{Arch, BlockArch};
 use super::dimension::Dimension;
+use super::local_kind::LocalKind;
 use super::skeleton::Skeleton;
 use crate::error::{Error, Result};
 
@@ -209,23 +216,11 @@ fn block_cost(
         Count::default()
     };
 
-    let conv = if local > 0 {
+    let local_part = if local > 0 {
         let width = d * local / heads; // channels the local part reads and writes
         let expand = needed(block, Dimension::ConvExpand, index)?;
         let kernel = needed(block, Dimension::Kernel, index)?;
-        let inner = expand * width;
-        // The GLU halves 2·inner channels to inner; the official counter counts only inner.
-        let pointwise_in_outputs = match convention {
-            Convention::Official => inner,
-            Convention::Exact => 2 * inner,
-        };
-        Count {
-            params: width * 2 * inner + 2 * inner // pointwise in
-                + inner * kernel + inner          // depthwise
-                + 2 * inner                       // BatchNorm
-                + inner * width + width, // pointwise out
-            macs: n * (width * pointwise_in_outputs + inner * kernel + inner * width),
-        }
+        local_cost(skeleton, width, expand * width, kernel, convention)
     } else {
         Count::default()
     };
@@ -235,7 +230,61 @@ fn block_cost(
         params: d * hidden + hidden + hidden * d + d,
         macs: 2 * n * d * hidden,
     };
-    Ok(norms + attention + conv + ffn)
+    Ok(norms + attention + local_part + ffn)
+}
+
+/// The local part of `width` channels and inner width `inner` (E·width) with kernel or
+/// window `kernel`, by the space's local module.
+fn local_cost(
+    skeleton: &Skeleton,
+    width: u64,
+    inner: u64,
+    kernel: u64,
+    convention: Convention,
+) -> Count {
+    let n = skeleton.tokens() as u64;
+    let patches = n - 1;
+    if skeleton.local == LocalKind::LocalAttention {
+        // q, k, v into `inner`, the projection back; each query meets the keys it may
+        // attend to once for its scores and once for its values.
+        return Count {
+            params: width * 3 * inner + 3 * inner + inner * width + width,
+            macs: n * width * 3 * inner
+                + n * inner * width
+                + 2 * inner * window_pairs(skeleton.patches_per_side() as u64, kernel),
+        };
+    }
+    // The depthwise stage: k taps along the tokens (Conv1d, every token), or k² over the
+    // grid (Conv2d, the patches only: the class token skips it).
+    let (taps, positions) = match skeleton.local {
+        LocalKind::Conv2d => (kernel * kernel, patches),
+        _ => (kernel, n),
+    };
+    // The GLU halves 2·inner channels to inner; the official counter counts only inner.
+    let pointwise_in_outputs = match convention {
+        Convention::Official => inner,
+        Convention::Exact => 2 * inner,
+    };
+    Count {
+        params: width * 2 * inner + 2 * inner // pointwise in
+            + inner * taps + inner            // depthwise
+            + 2 * inner                       // BatchNorm
+            + inner * width + width, // pointwise out
+        macs: n * (width * pointwise_in_outputs + inner * width) + positions * inner * taps,
+    }
+}
+
+/// Query-key pairs of local attention over a `side`×`side` grid with windows of `window`:
+/// the class token meets every token, each patch the class token and the patches of its
+/// window (cut off at the grid's edges).
+fn window_pairs(side: u64, window: u64) -> u64 {
+    let reach = window / 2;
+    // Patches within reach along one axis, summed over positions; the window is their square.
+    let along: u64 = (0..side)
+        .map(|i| i.min(reach) + (side - 1 - i).min(reach) + 1)
+        .sum();
+    let tokens = side * side + 1;
+    tokens + side * side + along * along
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 use super::arch::Arch;
 use super::choices::BlockChoices;
 use super::search_space::Space;
+use super::local_kind::LocalKind;
 use super::skeleton::{Activation, Skeleton};
 use crate::error::{Error, Result};
 
@@ -35,13 +36,36 @@ const GLIT_TINY: &str = "G3(qk32,f4) L3(k31,e2,f4) M1/2(qk64,k31,e4,f6) G3(qk64,
      L3(k45,e4,f4) M1/2(qk64,k31,e4,f6) G3(qk64,f2) M1/2(qk64,k31,e4,f2) L3(k45,e4,f4) \
      G3(qk64,f4) L3(k31,e4,f4) G3(qk128,f6)";
 
-/// A preset by name, or a space JSON file by path.
+/// A preset by name (`micro`, or `micro:conv2d` for another local module), or a space JSON
+/// file by path.
 pub fn open(name_or_path: &str) -> Result<Space> {
     let path = std::path::Path::new(name_or_path);
-    if !PRESETS.contains(&name_or_path) && (path.exists() || name_or_path.ends_with(".json")) {
+    let base = split_kind(name_or_path).0;
+    if !PRESETS.contains(&base) && (path.exists() || name_or_path.ends_with(".json")) {
         Space::load(path)
     } else {
         preset(name_or_path)
+    }
+}
+
+/// A preset name and the local module its `:kind` suffix asks for (Conv1d without one).
+fn split_kind(name: &str) -> (&str, Option<&str>) {
+    match name.split_once(':') {
+        Some((base, kind)) => (base, Some(kind)),
+        None => (name, None),
+    }
+}
+
+/// `space` with the local module a preset name's `:kind` suffix asks for.
+fn with_kind_of(space: Space, name: &str) -> Result<Space> {
+    match split_kind(name).1 {
+        Some(kind) => {
+            let kind = LocalKind::from_name(kind)?;
+            let mut space = space.with_local(kind)?;
+            space.name = name.to_string();
+            Ok(space)
+        }
+        None => Ok(space),
     }
 }
 
@@ -55,10 +79,10 @@ pub fn sized_for(
     classes: usize,
     data_name: &str,
 ) -> Result<Space> {
-    let space = match preset {
-        "micro" => micro(image_size, channels, classes)?,
-        "nano" => nano(image_size, channels, classes)?,
-        other => open(other)?,
+    let space = match split_kind(preset).0 {
+        "micro" => with_kind_of(micro(image_size, channels, classes)?, preset)?,
+        "nano" => with_kind_of(nano(image_size, channels, classes)?, preset)?,
+        _ => open(preset)?,
     };
     let s = space.skeleton();
     if (s.image_size, s.channels, s.classes) != (image_size, channels, classes) {
@@ -73,8 +97,22 @@ pub fn sized_for(
     Ok(space)
 }
 
-/// The built-in space called `name`.
+/// The built-in space called `name`; a `:kind` suffix (`micro:conv2d`,
+/// `paper-tiny:local-attention`) gives its local heads that module, with kernel candidates
+/// sized to its patch grid ([`Space::with_local`]).
 pub fn preset(name: &str) -> Result<Space> {
+    let space = base_preset(split_kind(name).0).map_err(|e| match e {
+        Error::UnknownPreset { .. } => Error::UnknownPreset {
+            name: name.into(),
+            known: PRESETS.join(", "),
+        },
+        other => other,
+    })?;
+    with_kind_of(space, name)
+}
+
+/// The built-in space called `name`, with GLiT's Conv1d local heads.
+fn base_preset(name: &str) -> Result<Space> {
     match name {
         "paper-tiny" => paper_space(name, 192, 3),
         "paper-small" => paper_space(name, 384, 6),
@@ -126,6 +164,7 @@ fn paper_skeleton(embed_dim: usize, heads: usize) -> Skeleton {
         heads,
         classes: 1000,
         activation: Activation::Gelu,
+        local: LocalKind::Conv1d,
     }
 }
 
@@ -210,6 +249,7 @@ pub fn micro(image_size: usize, channels: usize, classes: usize) -> Result<Space
         heads: 3,
         classes,
         activation: Activation::Gelu,
+        local: LocalKind::Conv1d,
     };
     skeleton.check()?;
     let row = skeleton.patches_per_side() as f64;
@@ -241,6 +281,7 @@ pub fn nano(image_size: usize, channels: usize, classes: usize) -> Result<Space>
         heads: 3,
         classes,
         activation: Activation::Gelu,
+        local: LocalKind::Conv1d,
     };
     skeleton.check()?;
     let block = BlockChoices {

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::arch::Arch;
 use super::choices::BlockChoices;
 use super::dimension::Dimension;
+use super::local_kind::LocalKind;
 use super::skeleton::{Skeleton, MAX_SIZE};
 use crate::error::{Error, Result};
 
@@ -101,6 +102,36 @@ impl Space {
         self.skeleton.heads
     }
 
+    /// The module of the space's local heads.
+    pub fn local(&self) -> LocalKind {
+        self.skeleton.local
+    }
+
+    /// This space with its local heads made of `kind`. Moving to another kind gives every
+    /// block that has kernel candidates the new kind's candidates for the patch grid
+    /// ([`LocalKind::preset_kernels`]: 3, 5 and 7 for the spatial kinds; a space moved back to
+    /// Conv1d keeps the kernels it has); set others afterwards with the `kernel` dimension.
+    pub fn with_local(&self, kind: LocalKind) -> Result<Space> {
+        if kind == self.local() {
+            return Ok(self.clone());
+        }
+        let mut skeleton = self.skeleton.clone();
+        skeleton.local = kind;
+        let side = skeleton.patches_per_side();
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|block| {
+                let mut block = block.clone();
+                if !block.kernel.is_empty() {
+                    block.kernel = kind.preset_kernels(side, &block.kernel);
+                }
+                block
+            })
+            .collect();
+        Space::new(self.name.clone(), skeleton, blocks)
+    }
+
     fn validate(&self) -> Result<()> {
         self.skeleton.check()?;
         if self.blocks.is_empty() {
@@ -146,6 +177,15 @@ impl Space {
                     "`kernel` {k} is even; kernels must be odd for same padding"
                 ));
             }
+            let side = self.skeleton.patches_per_side();
+            let spatial = self.skeleton.local.is_spatial();
+            if let Some(&k) = block.kernel.iter().find(|&&k| spatial && k >= 2 * side) {
+                return fail(format!(
+                    "`kernel` {k} is wider than the {local} heads can use on a {side}×{side} patch grid (at most {most})",
+                    local = self.skeleton.local,
+                    most = 2 * side - 1
+                ));
+            }
         }
         self.check_cost_bound()
     }
@@ -165,7 +205,10 @@ impl Space {
                 let inner = heads * max(&b.qk_dim);
                 let attention = n * d * 4.0 * inner + 2.0 * n * n * inner;
                 let conv_inner = max(&b.conv_expand) * d;
-                let conv = n * (3.0 * d * conv_inner + conv_inner * max(&b.kernel));
+                // A square kernel (or window) costs up to k² per output; attention within a
+                // window at most what global attention costs.
+                let taps = max(&b.kernel) * if s.local.is_spatial() { max(&b.kernel) } else { 1.0 };
+                let conv = n * (3.0 * d * conv_inner + conv_inner * taps) + 2.0 * n * n * conv_inner;
                 let ffn = 2.0 * n * d * d * max(&b.ffn_ratio);
                 attention + conv + ffn
             })

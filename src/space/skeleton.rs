@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use super::local_kind::LocalKind;
 use crate::error::{Error, Result};
 
 /// The activation of the feed-forward network in every block.
@@ -46,6 +47,10 @@ pub struct Skeleton {
     pub classes: usize,
     /// The feed-forward activation.
     pub activation: Activation,
+    /// The module of every local head. Absent from the JSON of a Conv1d space, so spaces
+    /// written before other kinds existed read, and write, exactly as they did.
+    #[serde(default, skip_serializing_if = "LocalKind::is_conv1d")]
+    pub local: LocalKind,
 }
 
 impl Skeleton {
@@ -113,6 +118,10 @@ impl fmt::Display for Skeleton {
             n = self.heads,
             k = self.classes,
             a = self.activation,
-        )
+        )?;
+        if !self.local.is_conv1d() {
+            write!(f, ", local heads {}", self.local)?;
+        }
+        Ok(())
     }
 }

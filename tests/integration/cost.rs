@@ -112,3 +112,71 @@ fn deit_small_matches_timm() {
         deit.mflops()
     );
 }
+
+/// An all-local micro network of `kind` with every block `L3(k{kernel},e{expand},f4)`.
+fn all_local(kind: &str, kernel: usize, expand: usize) -> (glit::space::Space, glit::space::Arch) {
+    let space = preset(&format!("micro:{kind}")).unwrap();
+    let arch = std::iter::repeat_n(format!("L3(k{kernel},e{expand},f4)"), 6)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .parse()
+        .unwrap();
+    (space, arch)
+}
+
+#[test]
+fn a_conv2d_block_counts_k_squared_taps_at_every_patch() {
+    // micro: 7×7 patches + cls = 50 tokens, d = c = 48 (all local), E = 2, k = 5.
+    let (space, arch) = all_local("conv2d", 5, 2);
+    let (c, e, k, n, d, side) = (48u64, 2u64, 5u64, 50u64, 48u64, 7u64);
+    let inner = e * c;
+    // Taps the depthwise stage multiplies: every patch, every tap of its k×k kernel (zero
+    // padding included, as for Conv1d); the class token skips the stage.
+    let mut taps = 0;
+    for _row in 0..side {
+        for _column in 0..side {
+            taps += k * k;
+        }
+    }
+    let conv_params =
+        c * 2 * inner + 2 * inner + inner * k * k + inner + 2 * inner + inner * c + c;
+    let ffn_params = d * 4 * d + 4 * d + 4 * d * d + d;
+    let official = space.cost(&arch, Convention::Official).unwrap();
+    let exact = space.cost(&arch, Convention::Exact).unwrap();
+    assert_eq!(official.blocks[0].params, 4 * d + conv_params + ffn_params);
+    let official_macs = n * (c * inner + inner * c) + inner * taps + 2 * n * d * 4 * d;
+    assert_eq!(official.blocks[0].macs, official_macs);
+    assert_eq!(exact.blocks[0].macs, official_macs + n * c * inner);
+}
+
+#[test]
+fn a_local_attention_block_counts_the_pairs_its_windows_allow() {
+    for window in [3usize, 5, 7] {
+        let (space, arch) = all_local("local-attention", window, 1);
+        let (c, n, d, side) = (48u64, 50u64, 48u64, 7usize);
+        let inner = c; // E = 1: three heads of width d/N = 16
+        // The pairs the model's mask lets through, counted one by one.
+        let pairs = (0..n as usize)
+            .flat_map(|q| (0..n as usize).map(move |k| (q, k)))
+            .filter(|&(q, k)| glit::model::attends(side, window, q, k))
+            .count() as u64;
+        let attention_params = c * 3 * inner + 3 * inner + inner * c + c;
+        let ffn_params = d * 4 * d + 4 * d + 4 * d * d + d;
+        let macs = n * c * 3 * inner + n * inner * c + 2 * inner * pairs + 2 * n * d * 4 * d;
+        for convention in Convention::ALL {
+            let cost = space.cost(&arch, convention).unwrap();
+            assert_eq!(
+                cost.blocks[0].params,
+                4 * d + attention_params + ffn_params
+            );
+            assert_eq!(cost.blocks[0].macs, macs, "window {window}");
+        }
+        if window == 7 {
+            // A window of 7 reaches the whole 7×7 grid from its centre only: fewer pairs
+            // than global attention's n².
+            assert!(pairs < n * n, "{pairs}");
+        }
+    }
+    // A window spanning the grid from every patch (2·side − 1 = 13) is global attention.
+    assert!((0..50).all(|q| (0..50).all(|k| glit::model::attends(7, 13, q, k))));
+}

@@ -1,6 +1,6 @@
 //! Spaces, data and the binary runner the test modules share.
 
-use glit::space::{Activation, BlockChoices, Skeleton, Space};
+use glit::space::{Activation, BlockChoices, LocalKind, Skeleton, Space};
 
 /// Deterministic values in [-2, 2) from a multiplicative hash of the index, different for
 /// each `salt`: operands for kernel checks that exact sums must not hide.
@@ -25,6 +25,7 @@ pub fn tiny_space() -> Space {
         heads: 3,
         classes: 4,
         activation: Activation::Gelu,
+        local: LocalKind::Conv1d,
     };
     let block = BlockChoices {
         global_heads: vec![0, 1, 2, 3],

@@ -31,6 +31,7 @@ fn small(name: &str) -> Space {
         heads,
         classes: 5,
         activation: space.skeleton().activation,
+        local: space.skeleton().local,
     };
     let depth = space.depth().min(4);
     Space::new(
@@ -50,9 +51,20 @@ fn images(batch: usize, space: &Space, device: &DispatchDevice) -> Tensor<Dispat
     )
 }
 
+/// Every preset, and presets with the other local modules.
+fn spaces() -> Vec<String> {
+    let mut names: Vec<String> = glit::space::presets::PRESETS.map(String::from).to_vec();
+    for kind in ["conv2d", "local-attention"] {
+        names.push(format!("micro:{kind}"));
+        names.push(format!("paper-tiny:{kind}"));
+    }
+    names
+}
+
 #[test]
 fn every_preset_gives_logits_of_the_right_shape() {
-    for name in glit::space::presets::PRESETS {
+    for name in spaces() {
+        let name = name.as_str();
         let space = small(name);
         let mut rng = seeded(1);
         for plan in [
@@ -143,9 +155,57 @@ fn a_step_on_one_path_moves_the_entangled_weights_of_another() {
 }
 
 #[test]
+fn a_step_with_one_kernel_moves_the_shared_weights_of_another_in_every_local_module() {
+    // Conv2d shares the centre k×k of its largest kernel; local attention's windows are masks
+    // over one set of heads.
+    for name in ["micro:conv2d", "micro:local-attention"] {
+        let space = small(name);
+        let device = trainable();
+        let mut rng = seeded(3);
+        let mut net =
+            Supernet::<Dispatch>::new(&space, &SharingPlan::default(), &mut rng, &device);
+        let path = |k: usize| -> glit::space::Arch {
+            // Mixed blocks: in an all-local Conv2d network the class token, which skips the
+            // spatial convolution, would never see a patch.
+            std::iter::repeat_n(format!("M1/2(qk16,k{k},e2,f2)"), 4)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .parse()
+                .unwrap()
+        };
+        let x = images(4, &space, &device);
+        let run = |net: &Supernet<_>, k| -> Vec<f32> {
+            net.valid()
+                .forward(x.clone().inner(), &path(k))
+                .unwrap()
+                .into_data()
+                .to_vec()
+                .unwrap()
+        };
+        let (before, before_wide) = (run(&net, 3), run(&net, 7));
+        assert_ne!(before, before_wide, "{name}: the kernel changes nothing");
+        let loss = net.forward(x.clone(), &path(3)).unwrap().powi_scalar(2).mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        net = SgdConfig::new().init().step(0.5, net, grads);
+        let moved = before_wide
+            .iter()
+            .zip(&run(&net, 7))
+            .map(|(p, q)| (p - q).abs())
+            .fold(0.0, f32::max);
+        assert!(moved > 1e-4, "{name}: the k7 path did not change: {moved}");
+    }
+}
+
+#[test]
 fn an_extracted_network_gives_the_supernets_outputs() {
-    for plan in [SharingPlan::default(), all(Sharing::Entangled)] {
-        let space = small("paper-tiny");
+    for (plan, name) in [
+        (SharingPlan::default(), "paper-tiny"),
+        (all(Sharing::Entangled), "paper-tiny"),
+        (all(Sharing::Entangled), "paper-tiny:conv2d"),
+        (SharingPlan::default(), "paper-tiny:local-attention"),
+        (all(Sharing::Entangled), "paper-tiny:local-attention"),
+    ] {
+        let space = small(name);
         let mut rng = seeded(4);
         let net = Supernet::<Dispatch>::new(&space, &plan, &mut rng, &flex());
         let x = images(2, &space, &flex());
@@ -168,19 +228,19 @@ fn an_extracted_network_gives_the_supernets_outputs() {
                 // Same arithmetic on copied slices: equal up to float reassociation.
                 assert!(
                     (p - q).abs() <= 1e-5 * (1.0 + p.abs()),
-                    "{arch}: {p} vs {q}"
+                    "{name} {arch}: {p} vs {q}"
                 );
             }
             let exact = space.cost(&arch, Convention::Exact).unwrap().params();
-            assert_eq!(standalone.parameter_count() as u64, exact, "{arch}");
+            assert_eq!(standalone.parameter_count() as u64, exact, "{name} {arch}");
         }
     }
 }
 
 #[test]
 fn standalone_parameter_counts_equal_the_cost_model() {
-    for name in glit::space::presets::PRESETS {
-        let space = small(name);
+    for name in spaces() {
+        let space = small(&name);
         let mut rng = seeded(5);
         for _ in 0..10 {
             let arch = space.sample(&mut rng);
