@@ -2,8 +2,10 @@
 
 glit's reference implementation: the same supernet (entangled slices of the largest weights,
 separate weights per global head count), the same parameter names as glit's checkpoints, so
-weights move between the two. Used by `speed.py` (images/s of the same training step) and
-`check.py` (a glit checkpoint evaluated here gives glit's accuracy).
+weights move between the two, and the same three local modules (the space's
+`skeleton.local`: conv1d, conv2d, local-attention). Used by `speed.py` (images/s of the same
+training step), `check.py` (a glit checkpoint evaluated here gives glit's accuracy) and
+`twin_logits.py` (a glit network's logits, which the test suite compares with glit's).
 """
 import json
 import math
@@ -51,11 +53,14 @@ class GlobalPart(nn.Module):
         self.value = HeadLinear(channels, heads, width, True)
         self.projection = HeadLinear(channels, heads, width, False)
 
-    def forward(self, x, channels, heads, width):
+    def forward(self, x, channels, heads, width, bias=None):
         b, t, _ = x.shape
         split = lambda layer: layer(x, channels, heads, width).reshape(b, t, heads, width).transpose(1, 2)
         q, k, v = split(self.query), split(self.key), split(self.value)
-        attended = F.softmax(q @ k.transpose(2, 3) / math.sqrt(width), dim=-1) @ v
+        scores = q @ k.transpose(2, 3) / math.sqrt(width)
+        if bias is not None:
+            scores = scores + bias
+        attended = F.softmax(scores, dim=-1) @ v
         return self.projection(attended.transpose(1, 2).reshape(b, t, heads * width), channels, heads, width)
 
 
@@ -84,26 +89,51 @@ class BatchNorm(nn.Module):
         return x * scale[None, :, None] + shift[None, :, None]
 
 
+def window_bias(side, window):
+    """Local attention's additive bias [T, T]: the class token (token 0) meets every token;
+    a patch the class token and the patches of the window×window square around it."""
+    rows = torch.arange(side).repeat_interleave(side)
+    cols = torch.arange(side).repeat(side)
+    reach = window // 2
+    near = ((rows[:, None] - rows[None, :]).abs() <= reach) & ((cols[:, None] - cols[None, :]).abs() <= reach)
+    allowed = torch.ones(side * side + 1, side * side + 1, dtype=torch.bool)
+    allowed[1:, 1:] = near
+    return torch.zeros(allowed.shape).masked_fill(~allowed, float("-inf"))
+
+
 class LocalPart(nn.Module):
-    def __init__(self, channels, expand, kernel):
+    """The conv head; `grid` (patches per side) makes its depthwise convolution k×k over the
+    patch grid, the class token passing that stage unchanged."""
+
+    def __init__(self, channels, expand, kernel, grid=None):
         super().__init__()
         inner = channels * expand
-        bound = 1 / math.sqrt(channels)
+        taps = kernel * kernel if grid else kernel
+        shape = (inner, 1, kernel, kernel) if grid else (inner, 1, kernel)
+        self.grid = grid
         self.glu_value = Sliced(channels, inner)
         self.glu_gate = Sliced(channels, inner)
-        self.depthwise_weight = nn.Parameter(torch.empty(inner, 1, kernel).uniform_(-1, 1) / math.sqrt(kernel))
-        self.depthwise_bias = nn.Parameter(torch.empty(inner).uniform_(-1, 1) / math.sqrt(kernel))
+        self.depthwise_weight = nn.Parameter(torch.empty(shape).uniform_(-1, 1) / math.sqrt(taps))
+        self.depthwise_bias = nn.Parameter(torch.empty(inner).uniform_(-1, 1) / math.sqrt(taps))
         self.batch_norm = BatchNorm(inner)
         self.pointwise_out = Sliced(inner, channels)
-        del bound
 
     def forward(self, x, channels, expand, kernel):
         inner = channels * expand
         gated = self.glu_value(x, channels, inner) * torch.sigmoid(self.glu_gate(x, channels, inner))
         km = self.depthwise_weight.shape[2]
         start = (km - kernel) // 2
-        w = self.depthwise_weight[:inner, :, start:start + kernel]
-        mixed = F.conv1d(gated.transpose(1, 2), w, self.depthwise_bias[:inner], padding=kernel // 2, groups=inner)
+        bias = self.depthwise_bias[:inner]
+        if self.grid:
+            s = self.grid
+            w = self.depthwise_weight[:inner, :, start:start + kernel, start:start + kernel]
+            tokens = gated.transpose(1, 2)  # [B, inner, T]
+            grid = tokens[:, :, 1:].reshape(x.shape[0], inner, s, s)
+            conv = F.conv2d(grid, w, bias, padding=kernel // 2, groups=inner).flatten(2)
+            mixed = torch.cat([tokens[:, :, :1], conv], dim=2)
+        else:
+            w = self.depthwise_weight[:inner, :, start:start + kernel]
+            mixed = F.conv1d(gated.transpose(1, 2), w, bias, padding=kernel // 2, groups=inner)
         normed = F.silu(self.batch_norm(mixed, inner))
         return self.pointwise_out(normed.transpose(1, 2), inner, channels)
 
@@ -123,19 +153,25 @@ class Ffn(nn.Module):
 class Block(nn.Module):
     """One position's weights for one global head count (or all of them)."""
 
-    def __init__(self, dim, heads, choices, global_heads):
+    def __init__(self, dim, heads, choices, global_heads, local="conv1d", side=0):
         super().__init__()
         width = dim // heads
-        self.dim, self.heads = dim, heads
+        self.dim, self.heads, self.local, self.side = dim, heads, local, side
         self.norm1 = nn.LayerNorm(dim, eps=1e-6)
         self.norm2 = nn.LayerNorm(dim, eps=1e-6)
         self.globals = nn.ModuleList()
         self.locals = nn.ModuleList()
+        self.local_attention = nn.ModuleList()
         if global_heads > 0:
             self.globals.append(GlobalPart(dim * global_heads // heads, global_heads, max(choices["qk_dim"])))
         if global_heads < heads and choices["conv_expand"]:
             channels = dim * (heads - global_heads) // heads
-            self.locals.append(LocalPart(channels, max(choices["conv_expand"]), max(choices["kernel"])))
+            expand = max(choices["conv_expand"])
+            if local == "local-attention":
+                self.local_attention.append(GlobalPart(channels, heads - global_heads, expand * width))
+            else:
+                grid = side if local == "conv2d" else None
+                self.locals.append(LocalPart(channels, expand, max(choices["kernel"]), grid))
         self.ffns = nn.ModuleList([Ffn(dim, dim * max(choices["ffn_ratio"]))])
 
     def forward(self, x, arch, activation, drop_path):
@@ -145,7 +181,11 @@ class Block(nn.Module):
         parts = []
         if g > 0:
             parts.append(self.globals[0](h[:, :, :gw], gw, g, arch["qk_dim"]))
-        if g < self.heads:
+        if g < self.heads and self.local == "local-attention":
+            width = arch["conv_expand"] * (self.dim // self.heads)
+            bias = window_bias(self.side, arch["kernel"]).to(x.device)
+            parts.append(self.local_attention[0](h[:, :, gw:], self.dim - gw, self.heads - g, width, bias))
+        elif g < self.heads:
             parts.append(self.locals[0](h[:, :, gw:], self.dim - gw, arch["conv_expand"], arch["kernel"]))
         mixer = torch.cat(parts, dim=2)
         if drop_path > 0 and self.training:
@@ -173,8 +213,10 @@ class Supernet(nn.Module):
         self.cls_token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
         self.positions = nn.Parameter(torch.randn(1, tokens, d) * 0.02)
         self.choices = space["blocks"]
+        local, side = s.get("local", "conv1d"), s["image_size"] // p
         self.blocks = nn.ModuleList(
-            nn.ModuleList(Block(d, s["heads"], c, g) for g in c["global_heads"]) for c in space["blocks"]
+            nn.ModuleList(Block(d, s["heads"], c, g, local, side) for g in c["global_heads"])
+            for c in space["blocks"]
         )
         self.norm = nn.LayerNorm(d, eps=1e-6)
         self.head = Sliced(d, s["classes"])
@@ -196,16 +238,19 @@ class Supernet(nn.Module):
         """Loads glit's tensors (names without the `model.` prefix)."""
         mine = dict(self.named_parameters())
         mine.update(dict(self.named_buffers()))
-        renames = {".depthwise.weight": ".depthwise_weight", ".depthwise.bias": ".depthwise_bias",
-                   "norm1.gamma": "norm1.weight", "norm1.beta": "norm1.bias",
-                   "norm2.gamma": "norm2.weight", "norm2.beta": "norm2.bias",
-                   "norm.gamma": "norm.weight", "norm.beta": "norm.bias"}
+        renames = {".depthwise.weight": ".depthwise_weight", ".depthwise.bias": ".depthwise_bias"}
+        layer_norm = {"gamma": "weight", "beta": "bias"}
         loaded = 0
         for name, value in tensors.items():
             target = name
             for old, new in renames.items():
                 if target.endswith(old):
                     target = target[: -len(old)] + new
+            parts = target.split(".")
+            # LayerNorms (norm1, norm2, the final norm) take PyTorch's names; the conv head's
+            # BatchNorm keeps glit's gamma and beta.
+            if parts[-1] in layer_norm and parts[-2] in ("norm1", "norm2", "norm"):
+                target = ".".join(parts[:-1] + [layer_norm[parts[-1]]])
             if target not in mine:
                 raise KeyError(f"glit tensor {name} has no counterpart ({target})")
             with torch.no_grad():

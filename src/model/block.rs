@@ -12,8 +12,8 @@ use super::bank::{all_keys, key_of, size_for};
 use super::parts::{Ffn, GlobalPart, LocalPart};
 use super::pass::Pass;
 use super::sharing::SharingPlan;
-use crate::rng::SearchRng;
 use super::window::window_bias;
+use crate::rng::SearchRng;
 use crate::space::{Activation, BlockArch, BlockChoices, Dimension, LocalKind, Skeleton};
 
 const GLOBAL_DIMS: [Dimension; 1] = [Dimension::QkDim];
@@ -278,8 +278,7 @@ impl<B: Backend> Block<B> {
     /// The local attention heads `arch` uses (it must have a local part, in a
     /// local-attention space).
     fn attention_for(&self, arch: &BlockArch) -> &GlobalPart<B> {
-        &self.local_attention
-            [position(&self.local_keys, &key_of(arch, &LOCAL_DIMS, &self.plan))]
+        &self.local_attention[position(&self.local_keys, &key_of(arch, &LOCAL_DIMS, &self.plan))]
     }
 
     /// The FFN weights `arch` uses.

@@ -259,23 +259,34 @@ impl<B: Backend> SlicedDepthwise<B> {
 /// offsets, side by side as k·channels channels, each convolved with its kernel row, and
 /// the k results summed. The same multiply-adds as a direct 2-D convolution, on the CPU
 /// backend's channel-last depthwise Conv1d and its gradients, where its 2-D depthwise
-/// convolution runs the gradients through generic loops (2.2× slower per FLOP than Conv1d
-/// in `glit bench`).
-fn rows_conv2d<B: Backend>(grid: Tensor<B, 4>, weight: Tensor<B, 3>, kernel: usize) -> Tensor<B, 4> {
+/// convolution runs the gradients through generic loops (about 2× slower per FLOP than
+/// Conv1d in `glit bench`, where this is within 1.3×).
+fn rows_conv2d<B: Backend>(
+    grid: Tensor<B, 4>,
+    weight: Tensor<B, 3>,
+    kernel: usize,
+) -> Tensor<B, 4> {
     let [batch, rows, columns, channels] = grid.dims();
     let reach = kernel / 2;
     let device = grid.device();
     let margin = || Tensor::<B, 4>::zeros([batch, reach, columns, channels], &device);
-    let padded = Tensor::cat(vec![margin(), grid, margin()], 1); // [B, rows + 2·reach, ..]
+    // [B, rows + 2·reach, columns, channels]
+    let padded = Tensor::cat(vec![margin(), grid, margin()], 1);
     // Channel a·channels + c of `shifted` is channel c of the grid moved down by reach − a.
     let shifted = Tensor::cat(
         (0..kernel)
-            .map(|a| padded.clone().slice([0..batch, a..a + rows, 0..columns, 0..channels]))
+            .map(|a| {
+                padded
+                    .clone()
+                    .slice([0..batch, a..a + rows, 0..columns, 0..channels])
+            })
             .collect(),
         3,
     )
     .reshape([batch * rows, columns, kernel * channels]);
-    let row_weights = weight.swap_dims(0, 1).reshape([kernel * channels, 1, kernel]);
+    let row_weights = weight
+        .swap_dims(0, 1)
+        .reshape([kernel * channels, 1, kernel]);
     let convolved = conv1d(
         shifted.swap_dims(1, 2),
         row_weights,

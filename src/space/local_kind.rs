@@ -77,10 +77,7 @@ impl LocalKind {
         if !self.is_spatial() {
             return conv1d_kernels.to_vec();
         }
-        [3, 5, 7]
-            .into_iter()
-            .filter(|&k| k < 2 * side)
-            .collect()
+        [3, 5, 7].into_iter().filter(|&k| k < 2 * side).collect()
     }
 }
 

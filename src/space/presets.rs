@@ -10,8 +10,8 @@
 
 use super::arch::Arch;
 use super::choices::BlockChoices;
-use super::search_space::Space;
 use super::local_kind::LocalKind;
+use super::search_space::Space;
 use super::skeleton::{Activation, Skeleton};
 use crate::error::{Error, Result};
 

@@ -207,8 +207,14 @@ impl Space {
                 let conv_inner = max(&b.conv_expand) * d;
                 // A square kernel (or window) costs up to k² per output; attention within a
                 // window at most what global attention costs.
-                let taps = max(&b.kernel) * if s.local.is_spatial() { max(&b.kernel) } else { 1.0 };
-                let conv = n * (3.0 * d * conv_inner + conv_inner * taps) + 2.0 * n * n * conv_inner;
+                let taps = max(&b.kernel)
+                    * if s.local.is_spatial() {
+                        max(&b.kernel)
+                    } else {
+                        1.0
+                    };
+                let conv =
+                    n * (3.0 * d * conv_inner + conv_inner * taps) + 2.0 * n * n * conv_inner;
                 let ffn = 2.0 * n * d * d * max(&b.ffn_ratio);
                 attention + conv + ffn
             })

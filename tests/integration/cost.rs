@@ -138,8 +138,7 @@ fn a_conv2d_block_counts_k_squared_taps_at_every_patch() {
             taps += k * k;
         }
     }
-    let conv_params =
-        c * 2 * inner + 2 * inner + inner * k * k + inner + 2 * inner + inner * c + c;
+    let conv_params = c * 2 * inner + 2 * inner + inner * k * k + inner + 2 * inner + inner * c + c;
     let ffn_params = d * 4 * d + 4 * d + 4 * d * d + d;
     let official = space.cost(&arch, Convention::Official).unwrap();
     let exact = space.cost(&arch, Convention::Exact).unwrap();
@@ -155,7 +154,7 @@ fn a_local_attention_block_counts_the_pairs_its_windows_allow() {
         let (space, arch) = all_local("local-attention", window, 1);
         let (c, n, d, side) = (48u64, 50u64, 48u64, 7usize);
         let inner = c; // E = 1: three heads of width d/N = 16
-        // The pairs the model's mask lets through, counted one by one.
+                       // The pairs the model's mask lets through, counted one by one.
         let pairs = (0..n as usize)
             .flat_map(|q| (0..n as usize).map(move |k| (q, k)))
             .filter(|&(q, k)| glit::model::attends(side, window, q, k))
@@ -165,10 +164,7 @@ fn a_local_attention_block_counts_the_pairs_its_windows_allow() {
         let macs = n * c * 3 * inner + n * inner * c + 2 * inner * pairs + 2 * n * d * 4 * d;
         for convention in Convention::ALL {
             let cost = space.cost(&arch, convention).unwrap();
-            assert_eq!(
-                cost.blocks[0].params,
-                4 * d + attention_params + ffn_params
-            );
+            assert_eq!(cost.blocks[0].params, 4 * d + attention_params + ffn_params);
             assert_eq!(cost.blocks[0].macs, macs, "window {window}");
         }
         if window == 7 {

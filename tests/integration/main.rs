@@ -19,6 +19,7 @@ mod faults;
 mod fixtures;
 mod fuzz;
 mod import;
+mod local_modules;
 mod model;
 mod option_errors;
 mod pareto;

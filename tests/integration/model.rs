@@ -162,8 +162,7 @@ fn a_step_with_one_kernel_moves_the_shared_weights_of_another_in_every_local_mod
         let space = small(name);
         let device = trainable();
         let mut rng = seeded(3);
-        let mut net =
-            Supernet::<Dispatch>::new(&space, &SharingPlan::default(), &mut rng, &device);
+        let mut net = Supernet::<Dispatch>::new(&space, &SharingPlan::default(), &mut rng, &device);
         let path = |k: usize| -> glit::space::Arch {
             // Mixed blocks: in an all-local Conv2d network the class token, which skips the
             // spatial convolution, would never see a patch.
@@ -184,7 +183,11 @@ fn a_step_with_one_kernel_moves_the_shared_weights_of_another_in_every_local_mod
         };
         let (before, before_wide) = (run(&net, 3), run(&net, 7));
         assert_ne!(before, before_wide, "{name}: the kernel changes nothing");
-        let loss = net.forward(x.clone(), &path(3)).unwrap().powi_scalar(2).mean();
+        let loss = net
+            .forward(x.clone(), &path(3))
+            .unwrap()
+            .powi_scalar(2)
+            .mean();
         let grads = GradientsParams::from_grads(loss.backward(), &net);
         net = SgdConfig::new().init().step(0.5, net, grads);
         let moved = before_wide
