@@ -109,10 +109,12 @@ pub mod palette {
     pub const PURPLE: RGBColor = RGBColor(0xAA, 0x33, 0x77);
     /// A sixth series.
     pub const CYAN: RGBColor = RGBColor(0x66, 0xCC, 0xEE);
+    /// A seventh series.
+    pub const YELLOW: RGBColor = RGBColor(0xCC, 0xBB, 0x44);
     /// Background points and frames.
     pub const GREY: RGBColor = RGBColor(0xBB, 0xBB, 0xBB);
     /// Text and outlines.
     pub const INK: RGBColor = RGBColor(0x33, 0x33, 0x33);
     /// Several series in order.
-    pub const SERIES: [RGBColor; 6] = [BLUE, ORANGE, GREEN, RED, PURPLE, CYAN];
+    pub const SERIES: [RGBColor; 7] = [BLUE, ORANGE, GREEN, RED, PURPLE, CYAN, YELLOW];
 }

@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 /// One search run of `compare_methods.rhai` (a row of methods.csv).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct MethodRun {
-    /// `glit`, `spos`, `random`, `baseline` or `spos-global`.
+    /// `glit`, `spos`, `random`, `baseline`, `spos-global`, or `glit-conv2d` and
+    /// `glit-local-attention` (GLiT's search with another local module).
     pub method: String,
     /// The seed of every random choice of the run (data split included).
     pub seed: u64,
@@ -212,6 +213,8 @@ pub fn method_title(method: &str) -> String {
         "spos" => "flat SPOS (evolution, joint space)".into(),
         "random" => "random search (joint space)".into(),
         "spos-global" => "flat SPOS, global-only space (DeiT's blocks)".into(),
+        "glit-conv2d" => "GLiT search, Conv2d local heads".into(),
+        "glit-local-attention" => "GLiT search, local-attention heads".into(),
         BASELINE => "all-global baseline (no search)".into(),
         other => other.into(),
     }

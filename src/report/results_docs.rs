@@ -15,7 +15,7 @@ use super::results::{self, MethodRun};
 use super::results_figure::AccuracyAgainstMflops;
 use crate::atomic_file;
 use crate::error::{Error, Result};
-use crate::space::{presets, Arch};
+use crate::space::{presets, Arch, LocalKind, Space};
 
 /// The stem of the figure drawn into the results folder.
 pub const FIGURE: &str = "accuracy-mflops";
@@ -55,21 +55,39 @@ pub fn parts(dir: &Path, runs: &[MethodRun]) -> Result<Vec<(&'static str, String
 }
 
 /// The census tables of each method's found networks in the `micro` space (the experiments'
-/// space: `micro` sized to 28×28 grey images is `micro` itself); an error when a network is
-/// not in it.
+/// space: `micro` sized to 28×28 grey images is `micro` itself), with the local module a
+/// `glit-KIND` method searched; an error when a network is not in it.
 fn census(runs: &[MethodRun]) -> Result<String> {
-    let space = presets::preset("micro")?;
-    let archs = runs
-        .iter()
-        .map(|run| {
-            Ok((
-                results::method_title(&run.method),
-                run.arch.parse::<Arch>()?,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let censuses = census_tables::censuses(&space, archs)?;
+    let mut methods: Vec<&str> = Vec::new();
+    for run in runs {
+        if !methods.contains(&run.method.as_str()) {
+            methods.push(&run.method);
+        }
+    }
+    let mut censuses = Vec::new();
+    for method in methods {
+        let space = experiment_space(method)?;
+        let archs = runs
+            .iter()
+            .filter(|run| run.method == method)
+            .map(|run| Ok((results::method_title(method), run.arch.parse::<Arch>()?)))
+            .collect::<Result<Vec<_>>>()?;
+        censuses.extend(census_tables::censuses(&space, archs)?);
+    }
     census_tables::tables(&censuses)
+}
+
+/// The space a method of the experiments searched: `micro`, with the local module named
+/// by a `glit-KIND` method.
+fn experiment_space(method: &str) -> Result<Space> {
+    let micro = presets::preset("micro")?;
+    match method
+        .strip_prefix("glit-")
+        .and_then(|kind| LocalKind::from_name(kind).ok())
+    {
+        Some(kind) => micro.with_local(kind),
+        None => Ok(micro),
+    }
 }
 
 /// `page` with each generated block replaced by its part. A page may hold any of the parts

@@ -46,8 +46,16 @@ fn comparing_methods_logs_a_row_per_method_and_seed_at_equal_budget_and_cost() {
     let expected: Vec<(String, String)> = ["0", "1"]
         .iter()
         .flat_map(|s| {
-            ["glit", "spos", "random", "baseline", "spos-global"]
-                .map(|m| (m.to_string(), s.to_string()))
+            [
+                "glit",
+                "spos",
+                "random",
+                "baseline",
+                "spos-global",
+                "glit-conv2d",
+                "glit-local-attention",
+            ]
+            .map(|m| (m.to_string(), s.to_string()))
         })
         .collect();
     assert_eq!(runs, expected);
