@@ -255,12 +255,12 @@ impl<B: Backend> SlicedDepthwise<B> {
 /// A depthwise k×k convolution (zero "same" padding, no bias) of a channel-last grid
 /// `[B, rows, columns, channels]` with `weight` `[channels, k, k]`.
 ///
-/// Computed as one depthwise Conv1d along the rows: the grid shifted by each of the k row
-/// offsets, side by side as k·channels channels, each convolved with its kernel row, and
-/// the k results summed. The same multiply-adds as a direct 2-D convolution, on the CPU
-/// backend's channel-last depthwise Conv1d and its gradients, where its 2-D depthwise
-/// convolution runs the gradients through generic loops (about 2× slower per FLOP than
-/// Conv1d in `glit bench`, where this is within 1.3×).
+/// Computed as k depthwise Conv1d along the grid's rows, one per kernel row, each over the
+/// grid shifted by that row's offset, summed: the same multiply-adds as a direct 2-D
+/// convolution, on the CPU backend's channel-last depthwise Conv1d and its gradients (its
+/// 2-D depthwise convolution runs the gradients through generic loops, 2.4× slower than
+/// this on micro's shapes). Rows are laid outermost so that each shifted grid is a
+/// contiguous slice of the padded one, read where it lies.
 fn rows_conv2d<B: Backend>(
     grid: Tensor<B, 4>,
     weight: Tensor<B, 3>,
@@ -269,35 +269,27 @@ fn rows_conv2d<B: Backend>(
     let [batch, rows, columns, channels] = grid.dims();
     let reach = kernel / 2;
     let device = grid.device();
-    let margin = || Tensor::<B, 4>::zeros([batch, reach, columns, channels], &device);
-    // [B, rows + 2·reach, columns, channels]
-    let padded = Tensor::cat(vec![margin(), grid, margin()], 1);
-    // Channel a·channels + c of `shifted` is channel c of the grid moved down by reach − a.
-    let shifted = Tensor::cat(
-        (0..kernel)
-            .map(|a| {
-                padded
-                    .clone()
-                    .slice([0..batch, a..a + rows, 0..columns, 0..channels])
-            })
-            .collect(),
-        3,
-    )
-    .reshape([batch * rows, columns, kernel * channels]);
-    let row_weights = weight
+    let margin = || Tensor::<B, 4>::zeros([reach, batch, columns, channels], &device);
+    // [rows + 2·reach, B, columns, channels]
+    let padded = Tensor::cat(vec![margin(), grid.swap_dims(0, 1), margin()], 0);
+    let options = ConvOptions::new([1], [reach], [1], channels);
+    let mut sum: Option<Tensor<B, 3>> = None;
+    for a in 0..kernel {
+        // Row i of `shifted` is row i + a − reach of the grid.
+        let shifted = padded
+            .clone()
+            .slice([a..a + rows, 0..batch, 0..columns, 0..channels])
+            .reshape([rows * batch, columns, channels]);
+        let row = weight.clone().slice([0..channels, a..a + 1, 0..kernel]);
+        let convolved = conv1d(shifted.swap_dims(1, 2), row, None, options.clone()).swap_dims(1, 2);
+        sum = Some(match sum {
+            Some(total) => total + convolved,
+            None => convolved,
+        });
+    }
+    sum.expect("a kernel has at least one row")
+        .reshape([rows, batch, columns, channels])
         .swap_dims(0, 1)
-        .reshape([kernel * channels, 1, kernel]);
-    let convolved = conv1d(
-        shifted.swap_dims(1, 2),
-        row_weights,
-        None,
-        ConvOptions::new([1], [reach], [1], kernel * channels),
-    )
-    .swap_dims(1, 2); // [B·rows, columns, k·channels]
-    convolved
-        .reshape([batch, rows, columns, kernel, channels])
-        .sum_dim(3)
-        .reshape([batch, rows, columns, channels])
 }
 
 /// BatchNorm over channel-last `[B, T, channels]` for a channel prefix, with running statistics kept per
