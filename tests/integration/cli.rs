@@ -336,6 +336,40 @@ fn bench_prints_images_per_second_memory_and_flops() {
 }
 
 #[test]
+fn bench_sets_each_local_module_beside_conv1d_per_flop() {
+    let (ok, out, err) = glit(&[
+        "bench",
+        "nano",
+        "nano:conv2d",
+        "nano:local-attention",
+        "--batch",
+        "4",
+        "--steps",
+        "1",
+        "--repeats",
+        "1",
+        "--no-torch",
+    ]);
+    assert!(ok, "{err}");
+    for name in ["nano:conv2d", "nano:local-attention"] {
+        assert!(out.contains(&format!("{name}: batch 4")), "{out}");
+    }
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("time per FLOP of the training step against nano: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    for name in ["nano:conv2d", "nano:local-attention"] {
+        let ratio: f64 = line
+            .split(&format!("{name} "))
+            .nth(1)
+            .and_then(|rest| rest.split('×').next())
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("{line}"));
+        assert!(ratio > 0.0, "{line}");
+    }
+}
+
+#[test]
 fn bench_resizes_a_preset_and_refuses_zero_repeats() {
     let (ok, _, err) = glit(&["bench", "micro", "--repeats", "0", "--no-torch"]);
     assert!(!ok);

@@ -111,6 +111,8 @@ pub fn run(args: &BenchArgs) -> Result<String> {
     if let Some(peak) = &peak {
         out.push_str(&format!("{}\n", peak.derivation()));
     }
+    // Each preset's training GFLOP/s, for the comparison per FLOP at the end.
+    let mut rates: Vec<(String, f64)> = Vec::new();
     for preset in &args.presets {
         let space = resized(
             crate::space::presets::open(preset)?,
@@ -129,14 +131,33 @@ pub fn run(args: &BenchArgs) -> Result<String> {
             threads,
             device: args.device.clone(),
         };
-        out.push_str(&measure_both(
-            &job,
-            args.repeats,
-            !args.no_torch,
-            peak.as_ref(),
-        )?);
+        let (report, gflops) = measure_both(&job, args.repeats, !args.no_torch, peak.as_ref())?;
+        out.push_str(&report);
+        if let Some(gflops) = gflops {
+            rates.push((job.space.name().to_string(), gflops));
+        }
     }
+    out.push_str(&per_flop_line(&rates));
     Ok(out)
+}
+
+/// How much longer each later preset's training takes per FLOP than the first's (their
+/// GFLOP/s inverted: a local module's speed beside GLiT's Conv1d), when there are several.
+fn per_flop_line(rates: &[(String, f64)]) -> String {
+    let Some(((first, base), rest)) = rates.split_first() else {
+        return String::new();
+    };
+    if rest.is_empty() {
+        return String::new();
+    }
+    let ratios: Vec<String> = rest
+        .iter()
+        .map(|(name, gflops)| format!("{name} {:.2}×", base / gflops))
+        .collect();
+    format!(
+        "time per FLOP of the training step against {first}: {}\n",
+        ratios.join(", ")
+    )
 }
 
 /// `space` with its images resized (and its patch changed), for CPU-sized runs of a paper
@@ -154,8 +175,14 @@ fn resized(space: Space, image_size: Option<usize>, patch: Option<usize>) -> Res
     Space::new(name, skeleton, space.blocks().to_vec())
 }
 
-/// Runs `repeats` alternating repetitions of both sides and formats the figures.
-fn measure_both(job: &Job, repeats: usize, torch: bool, peak: Option<&CpuPeak>) -> Result<String> {
+/// Runs `repeats` alternating repetitions of both sides and formats the figures; with them,
+/// glit's training GFLOP/s (on the CPU).
+fn measure_both(
+    job: &Job,
+    repeats: usize,
+    torch: bool,
+    peak: Option<&CpuPeak>,
+) -> Result<(String, Option<f64>)> {
     let dir = std::env::temp_dir().join(format!("glit-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let job_path = dir.join("job.json");
@@ -164,7 +191,13 @@ fn measure_both(job: &Job, repeats: usize, torch: bool, peak: Option<&CpuPeak>) 
     let outcome = repetitions(job, &dir, &job_path, repeats, torch);
     let _ = std::fs::remove_dir_all(&dir);
     let (glit, reference) = outcome?;
-    Ok(format_report(job, &glit, reference.as_deref(), peak))
+    let gflops = train_flops_per_image(job)
+        .filter(|_| job.device == "cpu")
+        .map(|flops| spread_of(&glit, |s| s.train).median * flops / 1e9);
+    Ok((
+        format_report(job, &glit, reference.as_deref(), peak),
+        gflops,
+    ))
 }
 
 /// The samples of each side; the reference's are `None` when PyTorch is missing.
