@@ -22,7 +22,9 @@ mod space_functions {
 
     pub type Data = SharedData;
 
-    /// A built-in space: paper-tiny, paper-small, released-tiny, micro (28×28×1, 10 classes).
+    /// A built-in space: paper-tiny, paper-small, released-tiny, micro (28×28×1, 10 classes),
+    /// nano; a suffix gives its local heads another module ("micro:conv2d",
+    /// "micro:local-attention").
     #[rhai_fn(return_raw)]
     pub fn preset(name: ImmutableString) -> RhaiResultOf<Space> {
         lift(presets::preset(&name))
