@@ -65,7 +65,8 @@ pub enum Command {
     },
     /// Print a space: skeleton, candidates per block, sizes and the baseline's cost.
     Space {
-        /// A preset (paper-tiny, paper-small, released-tiny, micro, nano) or a space JSON file.
+        /// A preset (paper-tiny, paper-small, released-tiny, micro, nano; `micro:conv2d` or
+        /// `micro:local-attention` for another local module) or a space JSON file.
         preset: String,
         /// Print the space as JSON instead (a starting point for a space of your own).
         #[arg(long)]

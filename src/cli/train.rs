@@ -25,7 +25,8 @@ pub struct TrainArgs {
     /// Data: `fashion-mnist-mini` (bundled) or a folder of MNIST-style IDX files.
     #[arg(long, default_value = "fashion-mnist-mini")]
     pub data: String,
-    /// A preset (`micro` and `nano` size themselves to the data) or a space JSON file.
+    /// A preset (`micro` and `nano` size themselves to the data; `micro:conv2d` or
+    /// `micro:local-attention` for another local module) or a space JSON file.
     #[arg(long, default_value = "micro")]
     pub preset: String,
     /// Train this architecture alone (`baseline`: the all-global one; a built-in name, a

@@ -205,13 +205,14 @@ impl<B: Backend> SlicedDepthwise<B> {
     /// The weight's slice for `channels` and `kernel`: the centre `kernel` taps (rows and
     /// columns for 2-D).
     fn weight_for(&self, channels: usize, kernel: usize) -> Tensor<B, 3> {
-        let [channels_max, rows_max, kernel_max] = self.weight.dims();
+        let [channels_max, _, kernel_max] = self.weight.dims();
         if channels == channels_max && kernel == kernel_max {
             return self.weight.val();
         }
         let start = (kernel_max - kernel) / 2;
+        // A 2-D weight is square (rows_max == kernel_max), so its rows crop the same centre.
         let rows = match self.grid {
-            Some(_) => (rows_max - kernel) / 2..(rows_max - kernel) / 2 + kernel,
+            Some(_) => start..start + kernel,
             None => 0..1,
         };
         self.weight
@@ -231,7 +232,11 @@ impl<B: Backend> SlicedDepthwise<B> {
     /// `[B, channels, T] → [B, channels, T]` with an odd `kernel`.
     pub fn forward(&self, x: Tensor<B, 3>, channels: usize, kernel: usize) -> Tensor<B, 3> {
         let weight = self.weight_for(channels, kernel);
-        let bias = self.bias.val().slice(0..channels);
+        let bias = if channels == self.bias.dims()[0] {
+            self.bias.val()
+        } else {
+            self.bias.val().slice(0..channels)
+        };
         let Some(side) = self.grid else {
             return conv1d(
                 x,

@@ -15,7 +15,8 @@ pub enum Dimension {
     FfnRatio,
     /// Expansion E of the local (convolution) part.
     ConvExpand,
-    /// Kernel size K of the depthwise Conv1d of the local part.
+    /// Kernel size K of the local part: taps of its depthwise Conv1d, the side of a Conv2d
+    /// kernel, or the side of a local-attention window.
     Kernel,
 }
 

@@ -27,7 +27,8 @@ use machine::CpuPeak;
 /// `glit bench`'s options.
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// Presets or space JSON files to measure.
+    /// Presets or space JSON files to measure (`micro micro:conv2d micro:local-attention`
+    /// sets the local modules side by side, per FLOP).
     #[arg(default_values_t = ["micro".to_string()])]
     pub presets: Vec<String>,
     /// Images per step.
