@@ -124,10 +124,12 @@ pub enum Command {
         #[arg(required_unless_present = "archs", conflicts_with = "archs")]
         run: Option<std::path::PathBuf>,
         /// Architectures to count: built-in names, compact forms, JSON files, or CSV files
-        /// with an `arch` column (e.g. an experiment's methods.csv).
+        /// with an `arch` column (e.g. an experiment's methods.csv) and, when the rows come
+        /// from several spaces, a `preset` column naming each row's (e.g. `micro:conv2d`).
         #[arg(long, num_args = 1..)]
         archs: Vec<String>,
-        /// The space of the architectures.
+        /// The space of the architectures (of a CSV file's rows when it has no `preset`
+        /// column).
         #[arg(long, default_value = "micro")]
         preset: String,
         /// Split a CSV file's rows by this column (e.g. `method`).

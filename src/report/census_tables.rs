@@ -3,28 +3,75 @@
 //! smallest kernel never chosen) are about.
 
 use crate::error::Result;
-use crate::space::{Arch, Census, Space};
+use crate::space::{presets, Arch, Census, Space};
 
 /// The name of the paper's row.
 pub const PAPER_ROW: &str = "paper: released GLiT-Tiny";
 
-/// The census of each group of `archs` (name and architecture each, in `space`), in the
-/// order the groups first appear.
-pub fn censuses(
-    space: &Space,
-    archs: impl IntoIterator<Item = (String, Arch)>,
-) -> Result<Vec<(String, Census)>> {
-    let mut groups: Vec<(String, Vec<Arch>)> = Vec::new();
-    for (name, arch) in archs {
-        match groups.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, members)) => members.push(arch),
-            None => groups.push((name, vec![arch])),
+/// One architecture to count: its group, the space it was read in, and itself.
+pub struct Counted {
+    /// The row of the tables it is counted in.
+    pub group: String,
+    /// The name of its space (a preset, with its `:kind`, or a JSON file).
+    pub preset: String,
+    /// The architecture.
+    pub arch: Arch,
+}
+
+/// The census of each group, in the order the groups first appear; a group whose
+/// architectures come from several spaces gets one census per space, named with it.
+pub fn censuses(counted: &[Counted], spaces: &mut Spaces) -> Result<Vec<(String, Census)>> {
+    let mut keys: Vec<(&str, &str)> = Vec::new();
+    for row in counted {
+        let key = (row.group.as_str(), row.preset.as_str());
+        if !keys.contains(&key) {
+            keys.push(key);
         }
     }
-    groups
-        .into_iter()
-        .map(|(name, members)| Census::of(space, &members).map(|c| (name, c)))
+    // Groups in order of first appearance, each group's spaces after it.
+    let mut ordered: Vec<(&str, &str)> = Vec::new();
+    for &(group, _) in &keys {
+        if ordered.iter().any(|(g, _)| *g == group) {
+            continue;
+        }
+        ordered.extend(keys.iter().filter(|(g, _)| *g == group));
+    }
+    ordered
+        .iter()
+        .map(|&(group, preset)| {
+            let members: Vec<Arch> = counted
+                .iter()
+                .filter(|row| row.group == group && row.preset == preset)
+                .map(|row| row.arch.clone())
+                .collect();
+            let several = keys.iter().filter(|(g, _)| *g == group).count() > 1;
+            let name = if several {
+                format!("{group} ({preset})")
+            } else {
+                group.to_string()
+            };
+            Ok((name, Census::of(spaces.open(preset)?, &members)?))
+        })
         .collect()
+}
+
+/// The spaces opened so far, by the name they were opened with: a CSV file names the same
+/// few on every row.
+#[derive(Default)]
+pub struct Spaces(Vec<(String, Space)>);
+
+impl Spaces {
+    /// The space `name` names (a preset or a JSON file), opened once.
+    pub fn open(&mut self, name: &str) -> Result<&Space> {
+        let at = match self.0.iter().position(|(n, _)| n == name) {
+            Some(at) => at,
+            None => {
+                self.0.push((name.to_string(), presets::open(name)?));
+                self.0.len() - 1
+            }
+        };
+        Ok(&self.0[at].1)
+    }
 }
 
 /// Two tables for `groups` (a name and its census each): the blocks' make-up and kernel

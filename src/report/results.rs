@@ -30,6 +30,15 @@ pub struct MethodRun {
     pub seconds: f64,
     /// Compact form of the found architecture.
     pub arch: String,
+    /// The space it was searched in: a preset with its `:kind` (`micro:conv2d`); `micro`,
+    /// the experiments' space, when the file has no such column.
+    #[serde(default = "experiments_preset")]
+    pub preset: String,
+}
+
+/// The space of the experiments' runs.
+fn experiments_preset() -> String {
+    "micro".into()
 }
 
 /// One rank-correlation measurement (a row of rank_summary.csv).
@@ -369,6 +378,7 @@ mod tests {
             scored: 10,
             seconds: 60.0,
             arch: "G3(qk16,f4)".into(),
+            preset: "micro".into(),
         }
     }
 

@@ -9,13 +9,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::census_tables;
+use super::census_tables::{self, Counted, Spaces};
 use super::figure;
 use super::results::{self, MethodRun};
 use super::results_figure::AccuracyAgainstMflops;
 use crate::atomic_file;
 use crate::error::{Error, Result};
-use crate::space::{presets, Arch, LocalKind, Space};
+use crate::space::Arch;
 
 /// The stem of the figure drawn into the results folder.
 pub const FIGURE: &str = "accuracy-mflops";
@@ -37,8 +37,8 @@ pub fn parts(dir: &Path, runs: &[MethodRun]) -> Result<Vec<(&'static str, String
         seconds / 60.0
     );
     let mut parts = vec![("methods", methods), ("runs", results::runs_table(runs))];
-    // Only runs over the `micro` space have its census (a page asking for the census of
-    // other runs is told that the part cannot be made).
+    // Only runs whose networks are in the spaces their rows name have a census (a page
+    // asking for the census of other runs is told that the part cannot be made).
     if let Ok(census) = census(runs) {
         parts.push(("census", census));
     }
@@ -54,40 +54,20 @@ pub fn parts(dir: &Path, runs: &[MethodRun]) -> Result<Vec<(&'static str, String
     Ok(parts)
 }
 
-/// The census tables of each method's found networks in the `micro` space (the experiments'
-/// space: `micro` sized to 28×28 grey images is `micro` itself), with the local module a
-/// `glit-KIND` method searched; an error when a network is not in it.
+/// The census tables of each method's found networks, each read in the space its row names;
+/// an error when a network is not in it.
 fn census(runs: &[MethodRun]) -> Result<String> {
-    let mut methods: Vec<&str> = Vec::new();
-    for run in runs {
-        if !methods.contains(&run.method.as_str()) {
-            methods.push(&run.method);
-        }
-    }
-    let mut censuses = Vec::new();
-    for method in methods {
-        let space = experiment_space(method)?;
-        let archs = runs
-            .iter()
-            .filter(|run| run.method == method)
-            .map(|run| Ok((results::method_title(method), run.arch.parse::<Arch>()?)))
-            .collect::<Result<Vec<_>>>()?;
-        censuses.extend(census_tables::censuses(&space, archs)?);
-    }
-    census_tables::tables(&censuses)
-}
-
-/// The space a method of the experiments searched: `micro`, with the local module named
-/// by a `glit-KIND` method.
-fn experiment_space(method: &str) -> Result<Space> {
-    let micro = presets::preset("micro")?;
-    match method
-        .strip_prefix("glit-")
-        .and_then(|kind| LocalKind::from_name(kind).ok())
-    {
-        Some(kind) => micro.with_local(kind),
-        None => Ok(micro),
-    }
+    let counted = runs
+        .iter()
+        .map(|run| {
+            Ok(Counted {
+                group: results::method_title(&run.method),
+                preset: run.preset.clone(),
+                arch: run.arch.parse::<Arch>()?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    census_tables::tables(&census_tables::censuses(&counted, &mut Spaces::default())?)
 }
 
 /// `page` with each generated block replaced by its part. A page may hold any of the parts

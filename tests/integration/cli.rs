@@ -432,6 +432,12 @@ fn report_archs_counts_mixed_blocks_and_kernels_beside_the_released_glit_tiny() 
         out.contains("| block 1 |") && out.contains("| block 6 |"),
         "{out}"
     );
+    // The locality ablation's rows are read in the spaces their `preset` column names:
+    // Conv2d kernels 3, 5 and 7 over micro's 7×7 patch grid.
+    assert!(
+        out.contains("| glit-conv2d | 3 | 18 | 56 | 22 | 22 | k3: 5 | k3: 5, k5: 4, k7: 5 |"),
+        "{out}"
+    );
     // Single architectures count as one group.
     let (ok, out, err) = glit(&["report", "--archs", "glit-tiny", "--preset", "paper-tiny"]);
     assert!(ok, "{err}");
@@ -445,6 +451,46 @@ fn report_archs_counts_mixed_blocks_and_kernels_beside_the_released_glit_tiny() 
     assert!(
         !ok && err.contains("bad.csv") && err.contains("line 2"),
         "{err}"
+    );
+    // One group searched in two spaces gets a row for each, named with its space; a space
+    // that does not open is named with the file and line.
+    let mixed = dir.join("mixed.csv");
+    std::fs::write(
+        &mixed,
+        "arch,method,preset\nbaseline,m,micro\n\"L3(k3,e1,f2) G3(qk16,f4) G3(qk16,f4) \
+         G3(qk16,f4) G3(qk16,f4) G3(qk16,f4)\",m,micro:conv2d\nbaseline,m,micro:nope\n",
+    )
+    .unwrap();
+    let (ok, _, err) = glit(&[
+        "report",
+        "--archs",
+        mixed.to_str().unwrap(),
+        "--group",
+        "method",
+    ]);
+    assert!(
+        !ok && err.contains("mixed.csv") && err.contains("line 4") && err.contains("nope"),
+        "{err}"
+    );
+    let two_rows = std::fs::read_to_string(&mixed)
+        .unwrap()
+        .replace("baseline,m,micro:nope\n", "");
+    std::fs::write(&mixed, two_rows).unwrap();
+    let (ok, out, err) = glit(&[
+        "report",
+        "--archs",
+        mixed.to_str().unwrap(),
+        "--group",
+        "method",
+    ]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("| m (micro) | 1 | 6 | 0 | 100 | 0 | k9: 0 |"),
+        "{out}"
+    );
+    assert!(
+        out.contains("| m (micro:conv2d) | 1 | 6 | 0 | 83 | 17 | k3: 1 |"),
+        "{out}"
     );
     let (ok, _, err) = glit(&[
         "report",

@@ -59,6 +59,16 @@ fn comparing_methods_logs_a_row_per_method_and_seed_at_equal_budget_and_cost() {
         })
         .collect();
     assert_eq!(runs, expected);
+    // Each row names the space its search ran in (fast mode: `nano`), for `glit report
+    // --archs`.
+    let preset = column("preset");
+    for row in &rows[1..] {
+        let expected = match row[method].strip_prefix("glit-") {
+            Some(kind) => format!("nano:{kind}"),
+            None => "nano".to_string(),
+        };
+        assert_eq!(row[preset], expected, "{row:?}");
+    }
     let baseline_mflops: f64 = rows[4][mflops].parse().unwrap();
     for row in &rows[1..] {
         // Equal cost: nothing found costs more than the all-global baseline.
