@@ -59,12 +59,7 @@ fn split_kind(name: &str) -> (&str, Option<&str>) {
 /// `space` with the local module a preset name's `:kind` suffix asks for.
 fn with_kind_of(space: Space, name: &str) -> Result<Space> {
     match split_kind(name).1 {
-        Some(kind) => {
-            let kind = LocalKind::from_name(kind)?;
-            let mut space = space.with_local(kind)?;
-            space.name = name.to_string();
-            Ok(space)
-        }
+        Some(kind) => space.with_local(LocalKind::from_name(kind)?),
         None => Ok(space),
     }
 }

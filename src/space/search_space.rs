@@ -111,6 +111,8 @@ impl Space {
     /// block that has kernel candidates the new kind's candidates for the patch grid
     /// ([`LocalKind::preset_kernels`]: 3, 5 and 7 for the spatial kinds; a space moved back to
     /// Conv1d keeps the kernels it has); set others afterwards with the `kernel` dimension.
+    /// The new space is named as a preset with that kind would be: `micro` moved to Conv2d
+    /// is `micro:conv2d`, and back again `micro`.
     pub fn with_local(&self, kind: LocalKind) -> Result<Space> {
         if kind == self.local() {
             return Ok(self.clone());
@@ -129,7 +131,20 @@ impl Space {
                 block
             })
             .collect();
-        Space::new(self.name.clone(), skeleton, blocks)
+        Space::new(self.name_with_local(kind), skeleton, blocks)
+    }
+
+    /// The space's name with `kind`'s suffix in place of the one it has (none for Conv1d).
+    fn name_with_local(&self, kind: LocalKind) -> String {
+        let base = match self.name.rsplit_once(':') {
+            Some((base, suffix)) if LocalKind::from_name(suffix).is_ok() => base,
+            _ => self.name.as_str(),
+        };
+        if kind.is_conv1d() {
+            base.to_string()
+        } else {
+            format!("{base}:{kind}")
+        }
     }
 
     fn validate(&self) -> Result<()> {

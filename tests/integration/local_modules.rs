@@ -52,6 +52,8 @@ fn a_conv1d_space_writes_the_json_it_always_did_and_other_kinds_say_theirs() {
         assert_eq!(back, space);
         // Back to Conv1d: the kind goes, the kernels stay.
         let conv1d = space.with_local(LocalKind::Conv1d).unwrap();
+        assert_eq!(conv1d.name(), "micro");
+        assert_eq!(conv1d.with_local(kind).unwrap().name(), name);
         assert!(!conv1d.to_json().contains("\"local\""));
         assert_eq!(conv1d.blocks()[0].kernel, vec![3, 5, 7]);
     }
@@ -192,6 +194,7 @@ let micro = space::preset("micro");
 if micro.local != "conv1d" { throw "micro is " + micro.local; }
 let windows = micro.with_local("local-attention");
 if windows.local != "local-attention" { throw "with_local gave " + windows.local; }
+if windows.name != "micro:local-attention" { throw "named " + windows.name; }
 if windows.skeleton.local != "local-attention" { throw "skeleton says " + windows.skeleton.local; }
 if windows.blocks[0].kernel != [3, 5, 7] { throw "kernels " + windows.blocks[0].kernel; }
 let arch = space::arch("L3(k5,e1,f4) L3(k5,e1,f4) L3(k5,e1,f4) L3(k5,e1,f4) L3(k5,e1,f4) L3(k5,e1,f4)");
@@ -210,7 +213,7 @@ let bad = micro.with_local("conv3d");
     assert!(!ok, "{out}");
     assert!(out.contains("kinds ok"), "{out}\n{err}");
     assert!(
-        err.contains("unknown local module `conv3d`") && err.contains("kinds.rhai:11:"),
+        err.contains("unknown local module `conv3d`") && err.contains("kinds.rhai:12:"),
         "{err}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
