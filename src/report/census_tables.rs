@@ -21,38 +21,32 @@ pub struct Counted {
 /// The census of each group, in the order the groups first appear; a group whose
 /// architectures come from several spaces gets one census per space, named with it.
 pub fn censuses(counted: &[Counted], spaces: &mut Spaces) -> Result<Vec<(String, Census)>> {
-    let mut keys: Vec<(&str, &str)> = Vec::new();
+    // Each group with the spaces of its rows, both in order of first appearance.
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
     for row in counted {
-        let key = (row.group.as_str(), row.preset.as_str());
-        if !keys.contains(&key) {
-            keys.push(key);
+        match groups.iter_mut().find(|(group, _)| *group == row.group) {
+            Some((_, presets)) if presets.contains(&row.preset.as_str()) => {}
+            Some((_, presets)) => presets.push(&row.preset),
+            None => groups.push((&row.group, vec![&row.preset])),
         }
     }
-    // Groups in order of first appearance, each group's spaces after it.
-    let mut ordered: Vec<(&str, &str)> = Vec::new();
-    for &(group, _) in &keys {
-        if ordered.iter().any(|(g, _)| *g == group) {
-            continue;
-        }
-        ordered.extend(keys.iter().filter(|(g, _)| *g == group));
-    }
-    ordered
-        .iter()
-        .map(|&(group, preset)| {
+    let mut out = Vec::new();
+    for (group, presets) in &groups {
+        for preset in presets {
             let members: Vec<Arch> = counted
                 .iter()
-                .filter(|row| row.group == group && row.preset == preset)
+                .filter(|row| row.group == *group && row.preset == *preset)
                 .map(|row| row.arch.clone())
                 .collect();
-            let several = keys.iter().filter(|(g, _)| *g == group).count() > 1;
-            let name = if several {
+            let name = if presets.len() > 1 {
                 format!("{group} ({preset})")
             } else {
                 group.to_string()
             };
-            Ok((name, Census::of(spaces.open(preset)?, &members)?))
-        })
-        .collect()
+            out.push((name, Census::of(spaces.open(preset)?, &members)?));
+        }
+    }
+    Ok(out)
 }
 
 /// The spaces opened so far, by the name they were opened with: a CSV file names the same
